@@ -1,0 +1,87 @@
+package io.github.userlock.memory;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.userlock.support.AbstractLockRegistry;
+import io.github.userlock.support.LockGrant;
+
+/**
+ * A {@link io.github.userlock.LockRegistry} that excludes only within this JVM. It keeps the same contract
+ * as the Redis registry (re-entrancy, fencing tokens, hold-at-least, release from any thread) so that code
+ * and tests written against one behave the same on the other. A held lock never expires here: its holder
+ * cannot crash without the whole JVM, and the lock with it, going away.
+ *
+ * <p>
+ * Do not use it for an application that runs on more than one instance: that is the bug this library
+ * exists to fix.
+ */
+public final class InMemoryLockRegistry extends AbstractLockRegistry {
+
+	/** Locked keys: the fencing token of the holder and, after a hold-at-least release, when it expires. */
+	private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+
+	private final AtomicLong tokens = new AtomicLong();
+
+	/** A registry with a 3 s default wait, 30 s default lease and 512-byte keys. */
+	public InMemoryLockRegistry() {
+		this(Duration.ofSeconds(3), Duration.ofSeconds(30), 512);
+	}
+
+	public InMemoryLockRegistry(Duration defaultWaitTime, Duration defaultLeaseTime, int maxKeyBytes) {
+		super(defaultWaitTime, defaultLeaseTime, maxKeyBytes);
+	}
+
+	@Override
+	protected String storeKey(String namespace, String key) {
+		// the namespace holds no ':' so the first one separates it from the key
+		return namespace + ":" + key;
+	}
+
+	@Override
+	protected Attempt attempt(String key, String storeKey, Duration lease) {
+		long now = System.nanoTime();
+		long[] retryAfter = { 0 };
+		Entry mine = new Entry(this.tokens.incrementAndGet(), Long.MAX_VALUE);
+		Entry current = this.entries.compute(storeKey, (k, existing) -> {
+			if (existing == null || existing.expiresAtNanos - now <= 0) {
+				return mine;
+			}
+			retryAfter[0] = (existing.expiresAtNanos == Long.MAX_VALUE) ? Long.MAX_VALUE
+					: existing.expiresAtNanos - now;
+			return existing;
+		});
+		if (current == mine) {
+			return Attempt.granted(new LockGrant(key, storeKey, mine.token, now));
+		}
+		return Attempt.heldFor(retryAfter[0]);
+	}
+
+	@Override
+	protected boolean releaseInStore(LockGrant grant, Duration keepFor) {
+		boolean[] ours = { false };
+		this.entries.computeIfPresent(grant.storeKey(), (k, existing) -> {
+			if (existing.token != grant.fencingToken()) {
+				return existing;
+			}
+			ours[0] = true;
+			return keepFor.isZero() ? null : new Entry(existing.token, System.nanoTime() + keepFor.toNanos());
+		});
+		if (ours[0]) {
+			signal(grant.storeKey());
+		}
+		return ours[0];
+	}
+
+	/** How many keys are locked or kept until their hold-at-least time, expired ones included until reused. */
+	public int lockedKeyCount() {
+		long now = System.nanoTime();
+		this.entries.values().removeIf((entry) -> entry.expiresAtNanos - now <= 0);
+		return this.entries.size();
+	}
+
+	private record Entry(long token, long expiresAtNanos) {
+	}
+
+}

@@ -1,0 +1,469 @@
+package io.github.userlock.support;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import io.github.userlock.LockConflictException;
+import io.github.userlock.LockException;
+import io.github.userlock.LockHandle;
+import io.github.userlock.LockInterruptedException;
+import io.github.userlock.LockListener;
+import io.github.userlock.LockRegistry;
+import io.github.userlock.LockRequest;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local half of every registry. Per key in use it keeps one {@link LocalKey}: a fair one-permit
+ * semaphore so that threads of this process queue locally and only one of them talks to the store at a
+ * time, the current holder (for re-entrancy) and a wake-up signal. The entry is reference counted and
+ * removed when no thread uses the key, so the map does not grow with the number of keys ever seen.
+ *
+ * <p>
+ * Engines implement three hooks: {@link #storeKey}, {@link #attempt} (one try in the store) and
+ * {@link #releaseInStore}.
+ */
+public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(AbstractLockRegistry.class);
+
+	private final Duration defaultWaitTime;
+
+	private final Duration defaultLeaseTime;
+
+	private final int maxKeyBytes;
+
+	private final ConcurrentHashMap<String, LocalKey> locals = new ConcurrentHashMap<>();
+
+	private final CopyOnWriteArrayList<LockListener> listeners = new CopyOnWriteArrayList<>();
+
+	private final AtomicLong lostWhileHeld = new AtomicLong();
+
+	private final AtomicLong lostBeforeRelease = new AtomicLong();
+
+	protected AbstractLockRegistry(Duration defaultWaitTime, Duration defaultLeaseTime, int maxKeyBytes) {
+		Objects.requireNonNull(defaultWaitTime, "defaultWaitTime");
+		Objects.requireNonNull(defaultLeaseTime, "defaultLeaseTime");
+		if (defaultWaitTime.isNegative()) {
+			throw new IllegalArgumentException("Default wait time must not be negative, was " + defaultWaitTime);
+		}
+		if (defaultLeaseTime.toMillis() < 1) {
+			throw new IllegalArgumentException("Default lease time must be at least 1 ms, was " + defaultLeaseTime);
+		}
+		if (maxKeyBytes < 1) {
+			throw new IllegalArgumentException("Maximum key length must be at least 1 byte, was " + maxKeyBytes);
+		}
+		this.defaultWaitTime = defaultWaitTime;
+		this.defaultLeaseTime = defaultLeaseTime;
+		this.maxKeyBytes = maxKeyBytes;
+	}
+
+	// ---- hooks -------------------------------------------------------------------------------------
+
+	/**
+	 * The key in the store for {@code key} in {@code namespace}; must be distinct for every distinct pair.
+	 */
+	protected abstract String storeKey(String namespace, String key);
+
+	/**
+	 * One attempt to take the lock in the store. Returns a grant, or how long to wait before the next try
+	 * when it is held (a wake-up signal for the key ends that wait early).
+	 * @throws io.github.userlock.LockUnavailableException when the store does not answer in time
+	 */
+	protected abstract Attempt attempt(String key, String storeKey, Duration lease);
+
+	/**
+	 * Releases {@code grant} in the store, keeping the key locked for {@code keepFor} more when that is
+	 * positive. Returns {@code false} when the lock was no longer ours. Must not throw: trouble reaching
+	 * the store is logged, and the lease ends the lock.
+	 */
+	protected abstract boolean releaseInStore(LockGrant grant, Duration keepFor);
+
+	/** The outcome of one {@link #attempt}. */
+	protected record Attempt(@Nullable LockGrant grant, long retryAfterNanos) {
+
+		public static Attempt granted(LockGrant grant) {
+			return new Attempt(grant, 0);
+		}
+
+		public static Attempt heldFor(long retryAfterNanos) {
+			return new Attempt(null, Math.max(1, retryAfterNanos));
+		}
+
+	}
+
+	// ---- API ---------------------------------------------------------------------------------------
+
+	@Override
+	public final LockHandle acquire(LockRequest request) {
+		long start = System.nanoTime();
+		LockHandle handle = doAcquire(request, start);
+		if (handle == null) {
+			throw new LockConflictException(displayKey(request),
+					Duration.ofNanos(System.nanoTime() - start).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+		}
+		return handle;
+	}
+
+	@Override
+	public final Optional<LockHandle> tryAcquire(LockRequest request) {
+		return Optional.ofNullable(doAcquire(request, System.nanoTime()));
+	}
+
+	@Override
+	public void addListener(LockListener listener) {
+		this.listeners.add(Objects.requireNonNull(listener, "listener"));
+	}
+
+	/** The default wait time of requests that name none. */
+	public Duration getDefaultWaitTime() {
+		return this.defaultWaitTime;
+	}
+
+	/** The default lease time of requests that name none. */
+	public Duration getDefaultLeaseTime() {
+		return this.defaultLeaseTime;
+	}
+
+	public int getMaxKeyBytes() {
+		return this.maxKeyBytes;
+	}
+
+	/** How many keys have local state now (held, or waited for, by a thread of this process). */
+	public int localKeyCount() {
+		return this.locals.size();
+	}
+
+	/** How many held locks were reported lost (lease ran out or taken over) since start. */
+	public long lostWhileHeldCount() {
+		return this.lostWhileHeld.get();
+	}
+
+	/** How many releases found the lock no longer theirs since start. */
+	public long lostBeforeReleaseCount() {
+		return this.lostBeforeRelease.get();
+	}
+
+	@Override
+	public void close() {
+	}
+
+	// ---- engine support ----------------------------------------------------------------------------
+
+	/** Wakes the thread of this process that waits in the store for {@code storeKey}, if any. */
+	protected final void signal(String storeKey) {
+		LocalKey local = this.locals.get(storeKey);
+		if (local != null) {
+			local.signal();
+		}
+	}
+
+	/** Wakes every waiting thread, e.g. after a reconnect during which release messages may have been lost. */
+	protected final void signalAll() {
+		this.locals.values().forEach(LocalKey::signal);
+	}
+
+	/** Reports a held lock as lost: logs a WARN with the key, counts it and tells listeners and handles. */
+	protected final void lost(LockGrant grant, String reason) {
+		if (!grant.markLost()) {
+			return;
+		}
+		this.lostWhileHeld.incrementAndGet();
+		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.",
+				grant.key(), reason);
+		for (LockListener listener : this.listeners) {
+			try {
+				listener.lockLost(grant.key(), grant.fencingToken());
+			}
+			catch (RuntimeException ex) {
+				logger.warn("LockListener failed", ex);
+			}
+		}
+	}
+
+	// ---- internals ---------------------------------------------------------------------------------
+
+	private static String displayKey(LockRequest request) {
+		return request.namespace().isEmpty() ? String.valueOf(request.key())
+				: request.namespace() + ":" + request.key();
+	}
+
+	private @Nullable LockHandle doAcquire(LockRequest request, long start) {
+		Objects.requireNonNull(request, "request");
+		LockKeys.validate(request.key(), this.maxKeyBytes);
+		Duration wait = (request.waitTime() != null) ? request.waitTime() : this.defaultWaitTime;
+		Duration lease = (request.leaseTime() != null) ? request.leaseTime() : this.defaultLeaseTime;
+		String key = displayKey(request);
+		String storeKey = storeKey(request.namespace(), request.key());
+		long deadline = saturatedAdd(start, wait.toNanos());
+		LocalKey local = retain(storeKey);
+		LockHandle handle = null;
+		try {
+			Thread me = Thread.currentThread();
+			synchronized (local) {
+				if (local.owner == me && local.grant != null) {
+					if (!local.grant.isValid()) {
+						throw new LockException(key, "Lock '" + key
+								+ "' is held by this thread but was lost meanwhile; it cannot be re-entered");
+					}
+					local.holds++;
+					return handle = new Handle(local, local.grant, request.key());
+				}
+			}
+			if (!awaitPermit(local, key, deadline)) {
+				return null;
+			}
+			try {
+				LockGrant grant = acquireInStore(local, key, storeKey, lease, deadline);
+				if (grant == null) {
+					local.permit.release();
+					return null;
+				}
+				synchronized (local) {
+					local.owner = me;
+					local.grant = grant;
+					local.holds = 1;
+					local.keepUntilNanos = grant.acquiredAtNanos();
+				}
+				return handle = new Handle(local, grant, request.key());
+			}
+			catch (RuntimeException | Error ex) {
+				local.permit.release();
+				throw ex;
+			}
+		}
+		finally {
+			if (handle == null) {
+				unretain(local);
+			}
+		}
+	}
+
+	private boolean awaitPermit(LocalKey local, String key, long deadline) {
+		try {
+			return local.permit.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new LockInterruptedException(key, ex);
+		}
+	}
+
+	private @Nullable LockGrant acquireInStore(LocalKey local, String key, String storeKey, Duration lease,
+			long deadline) {
+		for (;;) {
+			long version = local.version();
+			Attempt attempt = attempt(key, storeKey, lease);
+			if (attempt.grant() != null) {
+				return attempt.grant();
+			}
+			long remaining = deadline - System.nanoTime();
+			if (remaining <= 0) {
+				return null;
+			}
+			try {
+				local.awaitSignal(version, Math.min(attempt.retryAfterNanos(), remaining));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new LockInterruptedException(key, ex);
+			}
+		}
+	}
+
+	private void release(Handle handle, Duration holdAtLeast) {
+		LocalKey local = handle.local;
+		LockGrant grant;
+		long keepUntil;
+		synchronized (local) {
+			if (handle.released) {
+				return;
+			}
+			handle.released = true;
+			if (!holdAtLeast.isZero() && !holdAtLeast.isNegative()) {
+				local.keepUntilNanos = Math.max(local.keepUntilNanos,
+						saturatedAdd(handle.grant.acquiredAtNanos(), holdAtLeast.toNanos()));
+			}
+			if (--local.holds > 0) {
+				grant = null;
+				keepUntil = 0;
+			}
+			else {
+				grant = local.grant;
+				keepUntil = local.keepUntilNanos;
+				local.owner = null;
+				local.grant = null;
+			}
+		}
+		try {
+			if (grant != null) {
+				try {
+					Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
+					if (!releaseInStore(grant, keepFor)) {
+						lostBeforeRelease(grant);
+					}
+				}
+				finally {
+					local.permit.release();
+				}
+			}
+		}
+		finally {
+			unretain(local);
+		}
+	}
+
+	private void lostBeforeRelease(LockGrant grant) {
+		grant.markLost();
+		this.lostBeforeRelease.incrementAndGet();
+		logger.warn("Lock '{}' lost before release: its lease had run out or another owner had taken it over. "
+				+ "Nothing of the other owner's was deleted.", grant.key());
+		for (LockListener listener : this.listeners) {
+			try {
+				listener.lostBeforeRelease(grant.key(), grant.fencingToken());
+			}
+			catch (RuntimeException ex) {
+				logger.warn("LockListener failed", ex);
+			}
+		}
+	}
+
+	private LocalKey retain(String storeKey) {
+		return this.locals.compute(storeKey, (k, existing) -> {
+			LocalKey local = (existing != null) ? existing : new LocalKey(k);
+			local.users++;
+			return local;
+		});
+	}
+
+	private void unretain(LocalKey local) {
+		this.locals.computeIfPresent(local.storeKey, (k, existing) -> (--existing.users == 0) ? null : existing);
+	}
+
+	private static long saturatedAdd(long a, long b) {
+		long sum = a + b;
+		return (((a ^ sum) & (b ^ sum)) < 0) ? Long.MAX_VALUE : sum;
+	}
+
+	/** Local state of one key; lives while {@link #users} is above zero. */
+	private static final class LocalKey {
+
+		final String storeKey;
+
+		/** Guarded by the map's compute lock. */
+		int users;
+
+		/** One permit: the thread holding it is the only one of this process using the key in the store. */
+		final Semaphore permit = new Semaphore(1, true);
+
+		// guarded by this
+		@Nullable Thread owner;
+
+		@Nullable LockGrant grant;
+
+		int holds;
+
+		long keepUntilNanos;
+
+		private long signals;
+
+		LocalKey(String storeKey) {
+			this.storeKey = storeKey;
+		}
+
+		synchronized long version() {
+			return this.signals;
+		}
+
+		synchronized void signal() {
+			this.signals++;
+			notifyAll();
+		}
+
+		synchronized void awaitSignal(long version, long nanos) throws InterruptedException {
+			long end = System.nanoTime() + nanos;
+			while (this.signals == version) {
+				long left = end - System.nanoTime();
+				if (left <= 0) {
+					return;
+				}
+				TimeUnit.NANOSECONDS.timedWait(this, left);
+			}
+		}
+
+	}
+
+	private final class Handle implements LockHandle {
+
+		final LocalKey local;
+
+		final LockGrant grant;
+
+		final String key;
+
+		/** Guarded by {@link #local}. */
+		boolean released;
+
+		Handle(LocalKey local, LockGrant grant, String key) {
+			this.local = local;
+			this.grant = grant;
+			this.key = key;
+		}
+
+		@Override
+		public String key() {
+			return this.key;
+		}
+
+		@Override
+		public long fencingToken() {
+			return this.grant.fencingToken();
+		}
+
+		@Override
+		public boolean isHeld() {
+			synchronized (this.local) {
+				if (this.released) {
+					return false;
+				}
+			}
+			return this.grant.isValid();
+		}
+
+		@Override
+		public void onLost(Consumer<LockHandle> callback) {
+			Objects.requireNonNull(callback, "callback");
+			this.grant.onLost(() -> callback.accept(this));
+		}
+
+		@Override
+		public void release() {
+			AbstractLockRegistry.this.release(this, Duration.ZERO);
+		}
+
+		@Override
+		public void release(Duration holdAtLeast) {
+			AbstractLockRegistry.this.release(this, Objects.requireNonNull(holdAtLeast, "holdAtLeast"));
+		}
+
+		@Override
+		public void close() {
+			release();
+		}
+
+		@Override
+		public String toString() {
+			return "LockHandle[key=" + this.key + ", token=" + this.grant.fencingToken() + "]";
+		}
+
+	}
+
+}

@@ -1,0 +1,93 @@
+package io.github.userlock.support;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One acquisition in the store, shared by the outer handle and its re-entrant handles. Engines subclass
+ * it to keep what they need to renew and release (owner token, lease).
+ */
+public class LockGrant {
+
+	private final String key;
+
+	private final String storeKey;
+
+	private final long fencingToken;
+
+	private final long acquiredAtNanos;
+
+	private volatile boolean lost;
+
+	private final List<Runnable> lostCallbacks = new ArrayList<>(0);
+
+	protected LockGrant(String key, String storeKey, long fencingToken, long acquiredAtNanos) {
+		this.key = key;
+		this.storeKey = storeKey;
+		this.fencingToken = fencingToken;
+		this.acquiredAtNanos = acquiredAtNanos;
+	}
+
+	/** The key as the caller named it (with its namespace, if any). */
+	public final String key() {
+		return this.key;
+	}
+
+	/** The key in the store. */
+	public final String storeKey() {
+		return this.storeKey;
+	}
+
+	public final long fencingToken() {
+		return this.fencingToken;
+	}
+
+	/** {@link System#nanoTime()} when the acquire request was sent. */
+	public final long acquiredAtNanos() {
+		return this.acquiredAtNanos;
+	}
+
+	/** Whether the lock is still ours as far as this process can know. */
+	public boolean isValid() {
+		return !this.lost;
+	}
+
+	public final boolean isLost() {
+		return this.lost;
+	}
+
+	/** Marks the grant lost; returns {@code false} when it already was. Runs the callbacks once. */
+	final boolean markLost() {
+		List<Runnable> toRun;
+		synchronized (this.lostCallbacks) {
+			if (this.lost) {
+				return false;
+			}
+			this.lost = true;
+			toRun = new ArrayList<>(this.lostCallbacks);
+			this.lostCallbacks.clear();
+		}
+		toRun.forEach(LockGrant::runQuietly);
+		return true;
+	}
+
+	final void onLost(Runnable callback) {
+		synchronized (this.lostCallbacks) {
+			if (!this.lost) {
+				this.lostCallbacks.add(callback);
+				return;
+			}
+		}
+		runQuietly(callback);
+	}
+
+	private static void runQuietly(Runnable callback) {
+		try {
+			callback.run();
+		}
+		catch (RuntimeException ex) {
+			org.slf4j.LoggerFactory.getLogger(LockGrant.class).warn("Lock-lost callback failed", ex);
+		}
+	}
+
+}

@@ -1,0 +1,23 @@
+-- Takes the lock if it is free. One round trip; every key is in the same hash slot.
+-- KEYS[1] the lock key, KEYS[2] the fencing counter of the lock key's slot bucket
+-- ARGV[1] the owner token (32 hex characters), ARGV[2] the lease in milliseconds
+-- Returns the fencing token (> 0) when acquired, otherwise -1 - (remaining lease in ms).
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  -- Fencing token: Redis server time in microseconds, and strictly above the last token of the bucket,
+  -- so it keeps increasing across a restart that lost the counter and across a clock step back.
+  local t = redis.call('TIME')
+  local token = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = tonumber(redis.call('GET', KEYS[2]))
+  if last and last >= token then
+    token = last + 1
+  end
+  redis.call('SET', KEYS[2], string.format('%.0f', token))
+  return token
+end
+-- Held: mark that someone waits, so that the release publishes a wake-up (SETRANGE keeps the TTL).
+redis.call('SETRANGE', KEYS[1], 32, '+')
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  ttl = 0
+end
+return -1 - ttl
