@@ -21,7 +21,7 @@ public class LockGrant {
 
 	private final List<Runnable> lostCallbacks = new ArrayList<>(0);
 
-	protected LockGrant(String key, String storeKey, long fencingToken, long acquiredAtNanos) {
+	public LockGrant(String key, String storeKey, long fencingToken, long acquiredAtNanos) {
 		this.key = key;
 		this.storeKey = storeKey;
 		this.fencingToken = fencingToken;
