@@ -24,6 +24,8 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 
 	private final AtomicLong tokens = new AtomicLong();
 
+	private final AtomicLong keptReleases = new AtomicLong();
+
 	/** A registry with a 3 s default wait, 30 s default lease and 512-byte keys. */
 	public InMemoryLockRegistry() {
 		this(Duration.ofSeconds(3), Duration.ofSeconds(30), 512);
@@ -70,15 +72,23 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 		});
 		if (ours[0]) {
 			signal(grant.storeKey());
+			if (!keepFor.isZero() && this.keptReleases.incrementAndGet() % 1024 == 0) {
+				purgeExpired();
+			}
 		}
 		return ours[0];
 	}
 
-	/** How many keys are locked or kept until their hold-at-least time, expired ones included until reused. */
+	/** How many keys are locked now, or kept locked until their hold-at-least time. */
 	public int lockedKeyCount() {
+		purgeExpired();
+		return this.entries.size();
+	}
+
+	/** Drops hold-at-least entries whose time is up, so that kept keys do not accumulate. */
+	private void purgeExpired() {
 		long now = System.nanoTime();
 		this.entries.values().removeIf((entry) -> entry.expiresAtNanos - now <= 0);
-		return this.entries.size();
 	}
 
 	private record Entry(long token, long expiresAtNanos) {

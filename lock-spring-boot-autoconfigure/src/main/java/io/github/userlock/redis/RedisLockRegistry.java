@@ -1,0 +1,665 @@
+package io.github.userlock.redis;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.github.userlock.LockInterruptedException;
+import io.github.userlock.LockUnavailableException;
+import io.github.userlock.support.AbstractLockRegistry;
+import io.github.userlock.support.LockGrant;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link io.github.userlock.LockRegistry} whose locks are held in Redis, so that they exclude across every
+ * process that shares the Redis (standalone, Sentinel or Cluster).
+ *
+ * <p>
+ * A lock is one string key {@code <prefix>[<namespace>:]{<bucket>}:<key>} whose value is a random 128-bit
+ * owner token, with a lease as its expiry. Acquire, release and renew are one Lua script each (one round
+ * trip, EVALSHA with a fallback to EVAL after a script flush). While a lock is held a watchdog renews its
+ * lease every third of it, batching all held locks into few calls; a lock found no longer ours, or not
+ * renewed before its lease ran out, is reported lost. Waiters are woken through one shared Pub/Sub
+ * subscription per registry, by releases that saw a waiter, and otherwise re-check when the lease would
+ * run out or after the recheck interval. Every Redis call is bounded by the command timeout.
+ *
+ * <p>
+ * The registry opens its own two connections from the given Lettuce client (commands and Pub/Sub); it does
+ * not shut the client down. {@link #close()} closes the connections and stops the watchdog.
+ */
+public final class RedisLockRegistry extends AbstractLockRegistry {
+
+	private static final Logger logger = LoggerFactory.getLogger(RedisLockRegistry.class);
+
+	/** Fencing counters and slot buckets: a constant number of extra keys, however many keys are locked. */
+	static final int BUCKETS = 1024;
+
+	private static final int OWNER_LENGTH = 32;
+
+	private static final int RENEW_BATCH = 500;
+
+	private static final RedisScript ACQUIRE = RedisScript.load("acquire");
+
+	private static final RedisScript RELEASE = RedisScript.load("release");
+
+	private static final RedisScript RENEW = RedisScript.load("renew");
+
+	private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(SecureRandom::new);
+
+	private final AbstractRedisClient client;
+
+	private final String prefix;
+
+	private final String channel;
+
+	private final long timeoutNanos;
+
+	private final Duration commandTimeout;
+
+	private final long recheckNanos;
+
+	private final ScheduledExecutorService scheduler;
+
+	private final Watchdog watchdog;
+
+	private final Object connectMonitor = new Object();
+
+	private volatile @Nullable CompletableFuture<Connections> connecting;
+
+	private volatile boolean closed;
+
+	private RedisLockRegistry(Builder builder) {
+		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
+		this.client = builder.client;
+		this.prefix = builder.keyPrefix;
+		this.channel = builder.keyPrefix + "released";
+		this.commandTimeout = builder.commandTimeout;
+		this.timeoutNanos = builder.commandTimeout.toNanos();
+		this.recheckNanos = builder.recheckInterval.toNanos();
+		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
+			Thread thread = new Thread(runnable, "user-lock-watchdog");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.watchdog = new Watchdog();
+		startConnecting(null);
+	}
+
+	/** A builder for a registry on {@code client} (a Lettuce {@link RedisClient} or {@link RedisClusterClient}). */
+	public static Builder builder(AbstractRedisClient client) {
+		return new Builder(client);
+	}
+
+	/** The prefix of every key and channel this registry uses. */
+	public String getKeyPrefix() {
+		return this.prefix;
+	}
+
+	/** The Pub/Sub channel on which releases that had waiters are announced. */
+	public String getChannel() {
+		return this.channel;
+	}
+
+	/** How many held locks the watchdog renews now. */
+	public int heldLockCount() {
+		return this.watchdog.size();
+	}
+
+	@Override
+	public void close() {
+		this.closed = true;
+		this.scheduler.shutdownNow();
+		CompletableFuture<Connections> current = this.connecting;
+		if (current != null) {
+			current.thenAccept(Connections::close);
+		}
+	}
+
+	// ---- keys --------------------------------------------------------------------------------------
+
+	@Override
+	protected String storeKey(String namespace, String key) {
+		int h = namespace.hashCode() * 31 + key.hashCode();
+		int bucket = (h ^ (h >>> 16)) & (BUCKETS - 1);
+		StringBuilder sb = new StringBuilder(this.prefix.length() + namespace.length() + key.length() + 8);
+		sb.append(this.prefix);
+		if (!namespace.isEmpty()) {
+			sb.append(namespace).append(':');
+		}
+		return sb.append('{').append(bucket).append("}:").append(key).toString();
+	}
+
+	/** The fencing counter in the same slot as {@code storeKey}: {@code <prefix>{<bucket>}}. */
+	private String fenceKey(String storeKey) {
+		int open = storeKey.indexOf('{', this.prefix.length());
+		int close = storeKey.indexOf('}', open);
+		return this.prefix + storeKey.substring(open, close + 1);
+	}
+
+	private static String newOwner() {
+		byte[] bytes = new byte[OWNER_LENGTH / 2];
+		RANDOM.get().nextBytes(bytes);
+		return HexFormat.of().formatHex(bytes);
+	}
+
+	// ---- acquire / release -------------------------------------------------------------------------
+
+	@Override
+	protected Attempt attempt(String key, String storeKey, Duration lease) {
+		String owner = newOwner();
+		long leaseMillis = lease.toMillis();
+		long sentAt = System.nanoTime();
+		Long result;
+		try {
+			result = run(ACQUIRE, ScriptOutputType.INTEGER, key, true,
+					new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis));
+		}
+		catch (LockUnavailableException | LockInterruptedException ex) {
+			// The script may still run later (queued while disconnected): undo it by owner, on the same
+			// connection so that it runs after. A no-op when it never ran.
+			compensate(storeKey, owner);
+			throw ex;
+		}
+		if (result > 0) {
+			RedisGrant grant = new RedisGrant(key, storeKey, result, sentAt, owner, leaseMillis);
+			this.watchdog.add(grant);
+			return Attempt.granted(grant);
+		}
+		long remainingLease = TimeUnit.MILLISECONDS.toNanos(-1 - result);
+		return Attempt.heldFor(Math.min(remainingLease + TimeUnit.MILLISECONDS.toNanos(1), this.recheckNanos));
+	}
+
+	@Override
+	protected boolean releaseInStore(LockGrant grant, Duration keepFor) {
+		RedisGrant redisGrant = (RedisGrant) grant;
+		this.watchdog.remove(redisGrant);
+		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
+		try {
+			Long result = run(RELEASE, ScriptOutputType.INTEGER, grant.key(), false,
+					new String[] { grant.storeKey() }, redisGrant.owner, this.channel, Long.toString(keepMillis));
+			return result == 1;
+		}
+		catch (LockUnavailableException ex) {
+			logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
+					ex.getMessage());
+			return true;
+		}
+	}
+
+	private void compensate(String storeKey, String owner) {
+		CompletableFuture<Connections> current = this.connecting;
+		Connections connections = (current != null && current.isDone() && !current.isCompletedExceptionally())
+				? current.join() : null;
+		if (connections != null) {
+			connections.scripting.eval(RELEASE.source(), ScriptOutputType.INTEGER, new String[] { storeKey }, owner,
+					this.channel, "0");
+		}
+	}
+
+	// ---- Redis calls -------------------------------------------------------------------------------
+
+	/**
+	 * Runs {@code script} and waits for its answer up to the command timeout. EVALSHA first; after a
+	 * NOSCRIPT (restart, failover, SCRIPT FLUSH) the source is sent with EVAL.
+	 */
+	private <T> T run(RedisScript script, ScriptOutputType type, String key, boolean interruptible, String[] keys,
+			String... args) {
+		long deadline = System.nanoTime() + this.timeoutNanos;
+		Connections connections = connections(key, deadline);
+		RedisFuture<T> future = connections.scripting.evalsha(script.sha(), type, keys, args);
+		try {
+			return await(future, deadline, key, interruptible);
+		}
+		catch (NoScript ex) {
+			return await(connections.scripting.eval(script.source(), type, keys, args), deadline, key, interruptible);
+		}
+	}
+
+	private <T> T await(RedisFuture<T> future, long deadline, String key, boolean interruptible) {
+		return awaitFuture(future.toCompletableFuture(), deadline, key, interruptible);
+	}
+
+	private <T> T awaitFuture(CompletableFuture<T> future, long deadline, @Nullable String key,
+			boolean interruptible) {
+		boolean interrupted = false;
+		try {
+			for (;;) {
+				try {
+					return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+				}
+				catch (InterruptedException ex) {
+					if (interruptible) {
+						Thread.currentThread().interrupt();
+						throw new LockInterruptedException(String.valueOf(key), ex);
+					}
+					interrupted = true;
+				}
+				catch (TimeoutException ex) {
+					throw new LockUnavailableException(key, "Redis did not answer within "
+							+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" + forKey(key), ex);
+				}
+				catch (ExecutionException ex) {
+					Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+					if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
+						throw new NoScript();
+					}
+					throw new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause);
+				}
+			}
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private static String forKey(@Nullable String key) {
+		return (key != null) ? " for lock '" + key + "'" : "";
+	}
+
+	/** Thrown inside {@link #run} to switch from EVALSHA to EVAL. */
+	private static final class NoScript extends RuntimeException {
+
+		private static final long serialVersionUID = 1L;
+
+		NoScript() {
+			super(null, null, false, false);
+		}
+
+	}
+
+	// ---- connections -------------------------------------------------------------------------------
+
+	private Connections connections(@Nullable String key, long deadline) {
+		if (this.closed) {
+			throw new LockUnavailableException(key, "The lock registry is closed", null);
+		}
+		CompletableFuture<Connections> current = this.connecting;
+		if (current == null || current.isCompletedExceptionally()) {
+			current = startConnecting(current);
+		}
+		if (current.isDone() && !current.isCompletedExceptionally()) {
+			return current.join();
+		}
+		try {
+			return awaitFuture(current, deadline, key, true);
+		}
+		catch (LockUnavailableException ex) {
+			throw new LockUnavailableException(key, "Cannot connect to Redis" + forKey(key) + ": "
+					+ ((ex.getCause() instanceof TimeoutException) ? "no connection within "
+							+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : ex.getMessage()),
+					ex.getCause());
+		}
+	}
+
+	private CompletableFuture<Connections> startConnecting(@Nullable CompletableFuture<Connections> failed) {
+		synchronized (this.connectMonitor) {
+			CompletableFuture<Connections> current = this.connecting;
+			if (current != null && current != failed && !current.isCompletedExceptionally()) {
+				return current;
+			}
+			CompletableFuture<Connections> next = CompletableFuture.supplyAsync(this::connect, (runnable) -> {
+				Thread thread = new Thread(runnable, "user-lock-connect");
+				thread.setDaemon(true);
+				thread.start();
+			});
+			this.connecting = next;
+			return next;
+		}
+	}
+
+	private Connections connect() {
+		StatefulConnection<String, String> commands = null;
+		StatefulRedisPubSubConnection<String, String> pubSub = null;
+		try {
+			RedisScriptingAsyncCommands<String, String> scripting;
+			if (this.client instanceof RedisClusterClient cluster) {
+				StatefulRedisClusterConnection<String, String> connection = cluster.connect(StringCodec.UTF8);
+				commands = connection;
+				scripting = connection.async();
+				pubSub = cluster.connectPubSub(StringCodec.UTF8);
+			}
+			else if (this.client instanceof RedisClient standalone) {
+				var connection = standalone.connect(StringCodec.UTF8);
+				commands = connection;
+				scripting = connection.async();
+				pubSub = standalone.connectPubSub(StringCodec.UTF8);
+			}
+			else {
+				throw new IllegalStateException("Unsupported Lettuce client " + this.client.getClass().getName());
+			}
+			pubSub.addListener(new WakeUpListener());
+			pubSub.async().subscribe(this.channel).get(this.timeoutNanos, TimeUnit.NANOSECONDS);
+			Connections connections = new Connections(commands, scripting, pubSub);
+			if (this.closed) {
+				connections.close();
+			}
+			return connections;
+		}
+		catch (Exception ex) {
+			closeQuietly(commands);
+			closeQuietly(pubSub);
+			throw new IllegalStateException(ex.getMessage(), ex);
+		}
+	}
+
+	private static void closeQuietly(@Nullable StatefulConnection<?, ?> connection) {
+		if (connection != null) {
+			try {
+				connection.closeAsync();
+			}
+			catch (RuntimeException ex) {
+				// closing only
+			}
+		}
+	}
+
+	private record Connections(StatefulConnection<String, String> commands,
+			RedisScriptingAsyncCommands<String, String> scripting,
+			StatefulRedisPubSubConnection<String, String> pubSub) {
+
+		void close() {
+			closeQuietly(this.pubSub);
+			closeQuietly(this.commands);
+		}
+
+	}
+
+	/** Wakes the local waiter of a released key; after a (re)subscription wakes all, as messages may be lost. */
+	private final class WakeUpListener extends RedisPubSubAdapter<String, String> {
+
+		@Override
+		public void message(String channel, String message) {
+			signal(message);
+		}
+
+		@Override
+		public void subscribed(String channel, long count) {
+			signalAll();
+		}
+
+	}
+
+	// ---- leases ------------------------------------------------------------------------------------
+
+	/** A lock held in Redis: its owner token, lease, and what the watchdog knows of it. */
+	static final class RedisGrant extends LockGrant {
+
+		final String owner;
+
+		final long leaseMillis;
+
+		/** Until when the lease is surely ours: when the last successful acquire or renew was sent, plus lease. */
+		volatile long validUntilNanos;
+
+		/** When the watchdog should renew next; guarded by the watchdog thread. */
+		long renewAtNanos;
+
+		RedisGrant(String key, String storeKey, long token, long sentAt, String owner, long leaseMillis) {
+			super(key, storeKey, token, sentAt);
+			this.owner = owner;
+			this.leaseMillis = leaseMillis;
+			this.validUntilNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis);
+			this.renewAtNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 3;
+		}
+
+		@Override
+		public boolean isValid() {
+			return super.isValid() && System.nanoTime() - this.validUntilNanos < 0;
+		}
+
+		long leaseNanos() {
+			return TimeUnit.MILLISECONDS.toNanos(this.leaseMillis);
+		}
+
+	}
+
+	/**
+	 * Renews every held lock every third of its lease. One task for the whole registry: at each tick it
+	 * renews every lock due within the next sixth of its lease, so locks taken at different moments are
+	 * renewed together, in batches of up to {@value #RENEW_BATCH} keys per script call (per hash slot on a
+	 * cluster). A lock that Redis says is no longer ours, or whose lease ran out before a renewal succeeded,
+	 * is reported lost.
+	 */
+	private final class Watchdog {
+
+		private final java.util.Set<RedisGrant> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+		// guarded by this
+		private java.util.concurrent.@Nullable ScheduledFuture<?> next;
+
+		private long nextAtNanos;
+
+		int size() {
+			return this.held.size();
+		}
+
+		void add(RedisGrant grant) {
+			this.held.add(grant);
+			scheduleNoLaterThan(grant.renewAtNanos);
+		}
+
+		void remove(RedisGrant grant) {
+			this.held.remove(grant);
+		}
+
+		private synchronized void scheduleNoLaterThan(long atNanos) {
+			if (RedisLockRegistry.this.closed) {
+				return;
+			}
+			if (this.next != null && this.nextAtNanos - atNanos <= 0) {
+				return;
+			}
+			if (this.next != null) {
+				this.next.cancel(false);
+			}
+			this.nextAtNanos = atNanos;
+			try {
+				this.next = RedisLockRegistry.this.scheduler.schedule(this::tick,
+						Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+			}
+			catch (java.util.concurrent.RejectedExecutionException ex) {
+				this.next = null;
+			}
+		}
+
+		private void tick() {
+			synchronized (this) {
+				this.next = null;
+			}
+			try {
+				renewDue();
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Lock watchdog failed; retrying", ex);
+			}
+			finally {
+				long earliest = Long.MAX_VALUE;
+				boolean any = false;
+				long now = System.nanoTime();
+				for (RedisGrant grant : this.held) {
+					long at = (grant.renewAtNanos - grant.validUntilNanos < 0) ? grant.renewAtNanos
+							: grant.validUntilNanos;
+					if (!any || at - earliest < 0) {
+						earliest = at;
+						any = true;
+					}
+				}
+				if (any) {
+					scheduleNoLaterThan(Math.max(earliest, now));
+				}
+			}
+		}
+
+		private void renewDue() {
+			long now = System.nanoTime();
+			Map<Integer, List<RedisGrant>> due = new LinkedHashMap<>();
+			boolean cluster = RedisLockRegistry.this.client instanceof RedisClusterClient;
+			for (RedisGrant grant : this.held) {
+				if (grant.isLost()) {
+					this.held.remove(grant);
+				}
+				else if (now - grant.validUntilNanos >= 0) {
+					this.held.remove(grant);
+					lost(grant, "its lease of " + grant.leaseMillis + " ms ran out before Redis confirmed a renewal");
+				}
+				else if (grant.renewAtNanos - now <= grant.leaseNanos() / 6) {
+					int slot = cluster ? SlotHash.getSlot(grant.storeKey()) : 0;
+					due.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(grant);
+				}
+			}
+			for (List<RedisGrant> grants : due.values()) {
+				for (int from = 0; from < grants.size(); from += RENEW_BATCH) {
+					renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH)));
+				}
+			}
+		}
+
+		private void renew(List<RedisGrant> grants) {
+			String[] keys = new String[grants.size()];
+			String[] args = new String[grants.size() * 2];
+			for (int i = 0; i < keys.length; i++) {
+				RedisGrant grant = grants.get(i);
+				keys[i] = grant.storeKey();
+				args[2 * i] = grant.owner;
+				args[2 * i + 1] = Long.toString(grant.leaseMillis);
+			}
+			long sentAt = System.nanoTime();
+			List<Object> lostIndexes;
+			try {
+				lostIndexes = run(RENEW, ScriptOutputType.MULTI, null, false, keys, args);
+			}
+			catch (LockUnavailableException ex) {
+				logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
+						grants.size(), ex.getMessage());
+				for (RedisGrant grant : grants) {
+					grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
+				}
+				return;
+			}
+			boolean[] lostFlags = new boolean[grants.size()];
+			for (Object index : lostIndexes) {
+				lostFlags[((Long) index).intValue() - 1] = true;
+			}
+			for (int i = 0; i < lostFlags.length; i++) {
+				RedisGrant grant = grants.get(i);
+				if (!lostFlags[i]) {
+					grant.validUntilNanos = sentAt + grant.leaseNanos();
+					grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
+				}
+				else if (this.held.remove(grant)) {
+					lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
+				}
+			}
+		}
+
+	}
+
+	/** Builds a {@link RedisLockRegistry}; every setting has a default. */
+	public static final class Builder {
+
+		private final AbstractRedisClient client;
+
+		private String keyPrefix = "user-lock:";
+
+		private Duration defaultWaitTime = Duration.ofSeconds(3);
+
+		private Duration defaultLeaseTime = Duration.ofSeconds(30);
+
+		private int maxKeyLength = 512;
+
+		private Duration commandTimeout = Duration.ofSeconds(2);
+
+		private Duration recheckInterval = Duration.ofSeconds(1);
+
+		private Builder(AbstractRedisClient client) {
+			this.client = Objects.requireNonNull(client, "client");
+		}
+
+		/** Prefix of every key and channel (default {@code user-lock:}); must not contain braces. */
+		public Builder keyPrefix(String keyPrefix) {
+			Objects.requireNonNull(keyPrefix, "keyPrefix");
+			if (keyPrefix.isEmpty() || keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+				throw new IllegalArgumentException("Lock key prefix must be non-empty and contain no '{' or '}' "
+						+ "(they would change the Redis Cluster hash slot), was '" + keyPrefix + "'");
+			}
+			this.keyPrefix = keyPrefix;
+			return this;
+		}
+
+		/** Wait time of requests that name none (default 3 s). */
+		public Builder defaultWaitTime(Duration defaultWaitTime) {
+			this.defaultWaitTime = Objects.requireNonNull(defaultWaitTime, "defaultWaitTime");
+			return this;
+		}
+
+		/** Lease of requests that name none (default 30 s). */
+		public Builder defaultLeaseTime(Duration defaultLeaseTime) {
+			this.defaultLeaseTime = Objects.requireNonNull(defaultLeaseTime, "defaultLeaseTime");
+			return this;
+		}
+
+		/** Longest key accepted, in UTF-8 bytes (default 512). */
+		public Builder maxKeyLength(int maxKeyLength) {
+			this.maxKeyLength = maxKeyLength;
+			return this;
+		}
+
+		/** The most any single Redis call of the lock may take before it fails (default 2 s). */
+		public Builder commandTimeout(Duration commandTimeout) {
+			Objects.requireNonNull(commandTimeout, "commandTimeout");
+			if (commandTimeout.toMillis() < 1) {
+				throw new IllegalArgumentException("Lock command timeout must be at least 1 ms, was " + commandTimeout);
+			}
+			this.commandTimeout = commandTimeout;
+			return this;
+		}
+
+		/**
+		 * The longest a waiter sleeps between two tries when no wake-up message comes (default 1 s): the
+		 * fallback for a lost message. Releases with a waiter publish a wake-up and a lease that runs out is
+		 * waited for exactly, so this rarely matters.
+		 */
+		public Builder recheckInterval(Duration recheckInterval) {
+			Objects.requireNonNull(recheckInterval, "recheckInterval");
+			if (recheckInterval.toMillis() < 1) {
+				throw new IllegalArgumentException("Lock recheck interval must be at least 1 ms, was " + recheckInterval);
+			}
+			this.recheckInterval = recheckInterval;
+			return this;
+		}
+
+		public RedisLockRegistry build() {
+			return new RedisLockRegistry(this);
+		}
+
+	}
+
+}
