@@ -625,14 +625,18 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					due.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(grant);
 				}
 			}
+			// all batches are sent at once (pipelined on the connection), then their answers are read
+			List<Runnable> completions = new ArrayList<>();
 			for (List<RedisGrant> grants : due.values()) {
 				for (int from = 0; from < grants.size(); from += RENEW_BATCH) {
-					renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH)));
+					completions.add(renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH))));
 				}
 			}
+			completions.forEach(Runnable::run);
 		}
 
-		private void renew(List<RedisGrant> grants) {
+		/** Sends one renewal batch; the returned task waits for its answer and applies it. */
+		private Runnable renew(List<RedisGrant> grants) {
 			String[] keys = new String[grants.size()];
 			String[] args = new String[grants.size() * 2];
 			for (int i = 0; i < keys.length; i++) {
@@ -642,32 +646,43 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				args[2 * i + 1] = Long.toString(grant.leaseMillis);
 			}
 			long sentAt = System.nanoTime();
-			List<Object> lostIndexes;
+			long deadline = sentAt + RedisLockRegistry.this.timeoutNanos;
+			CompletableFuture<List<Object>> result;
 			try {
-				lostIndexes = run(RENEW, ScriptOutputType.MULTI, null, false, keys, args);
+				result = call(RENEW, ScriptOutputType.MULTI, null, deadline, keys, args);
 			}
 			catch (LockUnavailableException ex) {
-				logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
-						grants.size(), ex.getMessage());
-				for (RedisGrant grant : grants) {
-					grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
-				}
-				return;
+				result = CompletableFuture.failedFuture(ex);
 			}
-			boolean[] lostFlags = new boolean[grants.size()];
-			for (Object index : lostIndexes) {
-				lostFlags[((Long) index).intValue() - 1] = true;
-			}
-			for (int i = 0; i < lostFlags.length; i++) {
-				RedisGrant grant = grants.get(i);
-				if (!lostFlags[i]) {
-					grant.validUntilNanos = sentAt + grant.leaseNanos();
-					grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
+			CompletableFuture<List<Object>> answer = result;
+			return () -> {
+				List<Object> lostIndexes;
+				try {
+					lostIndexes = awaitFuture(answer, deadline, null, false);
 				}
-				else if (this.held.remove(grant)) {
-					lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
+				catch (LockUnavailableException ex) {
+					logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
+							grants.size(), ex.getMessage());
+					for (RedisGrant grant : grants) {
+						grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
+					}
+					return;
 				}
-			}
+				boolean[] lostFlags = new boolean[grants.size()];
+				for (Object index : lostIndexes) {
+					lostFlags[((Long) index).intValue() - 1] = true;
+				}
+				for (int i = 0; i < lostFlags.length; i++) {
+					RedisGrant grant = grants.get(i);
+					if (!lostFlags[i]) {
+						grant.validUntilNanos = sentAt + grant.leaseNanos();
+						grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
+					}
+					else if (this.held.remove(grant)) {
+						lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
+					}
+				}
+			};
 		}
 
 	}
