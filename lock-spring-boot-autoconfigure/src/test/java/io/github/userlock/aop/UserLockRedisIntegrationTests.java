@@ -218,7 +218,7 @@ class UserLockRedisIntegrationTests {
 	@Test
 	void unreachableRedisFailsClosedWithoutRunningTheMethod() throws Exception {
 		try (FaultProxy proxy = FaultProxy.to(redis.server())) {
-			instance(proxy.port()).withPropertyValues("lock.command-timeout=300ms").run((context) -> {
+			instance(proxy.port()).withPropertyValues("lock.command-timeout=1s").run((context) -> {
 				Service service = context.getBean(Service.class);
 				assertThat(service.noWait("gina")).isEqualTo("ran gina");
 				proxy.blackhole();
