@@ -16,6 +16,7 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
@@ -105,7 +106,14 @@ public final class LockAutoConfiguration {
 				.maxKeyLength(properties.getMaxKeyLength())
 				.commandTimeout(properties.getCommandTimeout())
 				.recheckInterval(properties.getRecheckInterval())
+				.awaitRelease(properties.isAwaitRelease())
 				.build();
+		}
+
+		@Bean
+		@ConditionalOnBean(RedisLockRegistry.class)
+		RedisLockRegistryLifecycle redisLockRegistryLifecycle(RedisLockRegistry registry) {
+			return new RedisLockRegistryLifecycle(registry);
 		}
 
 	}

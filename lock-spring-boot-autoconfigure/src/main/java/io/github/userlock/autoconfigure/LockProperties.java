@@ -61,6 +61,13 @@ public class LockProperties {
 	 */
 	private Duration recheckInterval = Duration.ofSeconds(1);
 
+	/**
+	 * Whether a release waits for Redis to confirm it, so that the lock is free for every instance when the
+	 * method returns. Off saves a round trip per call; the release is still sent before any later acquire
+	 * from this instance.
+	 */
+	private boolean awaitRelease = true;
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -123,6 +130,14 @@ public class LockProperties {
 
 	public void setCommandTimeout(Duration commandTimeout) {
 		this.commandTimeout = commandTimeout;
+	}
+
+	public boolean isAwaitRelease() {
+		return this.awaitRelease;
+	}
+
+	public void setAwaitRelease(boolean awaitRelease) {
+		this.awaitRelease = awaitRelease;
 	}
 
 	public Duration getRecheckInterval() {
