@@ -29,6 +29,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.type.AnnotationMetadata;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -60,10 +62,12 @@ public final class LockAutoConfiguration {
 	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 	@ConditionalOnMissingBean
 	static UserLockAdvisor userLockAdvisor(ObjectProvider<LockRegistry> registry,
-			ObjectProvider<LockKeyResolver> keyResolver, LockProperties properties) {
-		// the registry and resolver are looked up at the first call: advisors are created before other beans
+			ObjectProvider<LockKeyResolver> keyResolver, Environment environment) {
+		// the registry and resolver are looked up at the first call: advisors are created before other beans.
+		// The order is read from the environment: binding LockProperties this early would exclude it from
+		// post-processing.
 		UserLockAdvisor advisor = new UserLockAdvisor(registry::getObject, keyResolver::getObject);
-		advisor.setOrder(properties.getOrder());
+		advisor.setOrder(Binder.get(environment).bind("lock.order", Integer.class).orElse(LockProperties.DEFAULT_ORDER));
 		return advisor;
 	}
 

@@ -10,6 +10,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("lock")
 public class LockProperties {
 
+	/** Default order of the advice: just inside the lowest precedence, so it wraps {@code @Transactional}. */
+	public static final int DEFAULT_ORDER = 2147483637;
+
 	/**
 	 * Whether to enable the lock: the lock registry, the @UserLock advice and the mapping of lock
 	 * exceptions to HTTP responses.
@@ -48,7 +51,7 @@ public class LockProperties {
 	 * Order of the @UserLock advice; the default (Ordered.LOWEST_PRECEDENCE - 10) runs it outside of
 	 * {@code @Transactional}, so a lock is released after the commit.
 	 */
-	private int order = 2147483637;
+	private int order = DEFAULT_ORDER;
 
 	/**
 	 * Longest time any single Redis call of the lock may take before the call fails with

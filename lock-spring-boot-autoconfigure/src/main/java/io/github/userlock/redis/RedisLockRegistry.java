@@ -171,7 +171,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		this.closed = true;
 		this.scheduler.shutdownNow();
 		CompletableFuture<Connections> current = this.connecting;
-		if (current != null) {
+		if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
+			current.join().close();
+		}
+		else if (current != null) {
 			current.thenAccept(Connections::close);
 		}
 	}
@@ -476,9 +479,13 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private static void closeQuietly(@Nullable StatefulConnection<?, ?> connection) {
 		if (connection != null) {
 			try {
-				connection.closeAsync();
+				// wait (bounded) so that the client does not find it still open and close it again
+				connection.closeAsync().get(2, TimeUnit.SECONDS);
 			}
-			catch (RuntimeException ex) {
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (ExecutionException | TimeoutException | RuntimeException ex) {
 				// closing only
 			}
 		}
