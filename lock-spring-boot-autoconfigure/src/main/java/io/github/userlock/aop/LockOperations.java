@@ -108,6 +108,10 @@ final class LockOperations {
 		}
 		try {
 			String resolved = this.valueResolver.resolveStringValue(value);
+			if (resolved != null && resolved.contains("${")) {
+				// a lenient resolver (no placeholder configurer) leaves unknown placeholders as they are
+				throw new IllegalArgumentException("no property for it, resolved to '" + resolved + "'");
+			}
 			return (resolved != null) ? resolved.trim() : "";
 		}
 		catch (IllegalArgumentException ex) {

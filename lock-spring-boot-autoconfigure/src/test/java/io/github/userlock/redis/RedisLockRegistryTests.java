@@ -406,6 +406,71 @@ class RedisLockRegistryTests {
 		handles.forEach(LockHandle::release);
 	}
 
+	@Test
+	void handsTheLockToLocalWaitersWithoutRoundTripsAndIncreasingTokens() throws Exception {
+		RedisLockRegistry registry = instance();
+		int threads = 4;
+		int perThread = 500;
+		List<Long> tokens = java.util.Collections.synchronizedList(new ArrayList<>());
+		AtomicInteger holders = new AtomicInteger();
+		AtomicInteger overlaps = new AtomicInteger();
+		redis.server().resetStats();
+		List<Future<?>> futures = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			futures.add(this.executor.submit(() -> {
+				for (int i = 0; i < perThread; i++) {
+					try (LockHandle handle = registry.acquire("hot", Duration.ofSeconds(30))) {
+						if (holders.incrementAndGet() != 1) {
+							overlaps.incrementAndGet();
+						}
+						tokens.add(handle.fencingToken());
+						holders.decrementAndGet();
+					}
+				}
+				return null;
+			}));
+		}
+		for (Future<?> future : futures) {
+			future.get(60, TimeUnit.SECONDS);
+		}
+		assertThat(overlaps).hasValue(0);
+		assertThat(tokens).hasSize(threads * perThread);
+		for (int i = 1; i < tokens.size(); i++) {
+			assertThat(tokens.get(i)).as("token %d", i).isGreaterThan(tokens.get(i - 1));
+		}
+		// hand-offs between local threads skip Redis: well under one script call per acquisition
+		assertThat(scriptCalls()).isLessThan(threads * perThread);
+	}
+
+	@Test
+	void handOffsAreBoundedSoThatAnotherInstanceGetsItsTurn() throws Exception {
+		RedisLockRegistry busy = instance();
+		RedisLockRegistry other = instance();
+		java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+		List<Future<?>> hammering = new ArrayList<>();
+		for (int t = 0; t < 4; t++) {
+			hammering.add(this.executor.submit(() -> {
+				while (!stop.get()) {
+					busy.acquire("contended", Duration.ofSeconds(30)).release();
+				}
+				return null;
+			}));
+		}
+		try {
+			for (int i = 0; i < 5; i++) {
+				try (LockHandle handle = other.acquire("contended", Duration.ofSeconds(10))) {
+					assertThat(handle.isHeld()).isTrue();
+				}
+			}
+		}
+		finally {
+			stop.set(true);
+		}
+		for (Future<?> future : hammering) {
+			future.get(30, TimeUnit.SECONDS);
+		}
+	}
+
 	private static long scriptCalls() {
 		return redis.server().commandCalls("evalsha") + redis.server().commandCalls("eval");
 	}
