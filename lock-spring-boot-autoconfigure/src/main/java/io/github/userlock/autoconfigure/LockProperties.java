@@ -49,7 +49,7 @@ public class LockProperties {
 
 	/**
 	 * Order of the @UserLock advice; the default (Ordered.LOWEST_PRECEDENCE - 10) runs it outside of
-	 * {@code @Transactional}, so a lock is released after the commit.
+	 * @Transactional, so a lock is released after the commit.
 	 */
 	private int order = DEFAULT_ORDER;
 
