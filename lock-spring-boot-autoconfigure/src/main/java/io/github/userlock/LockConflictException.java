@@ -3,8 +3,8 @@ package io.github.userlock;
 import java.time.Duration;
 
 /**
- * Thrown when a lock could not be acquired within its wait time because someone else holds it. The
- * protected code did not run.
+ * Thrown when a lock could not be acquired within its wait time because someone else
+ * holds it. The protected code did not run.
  */
 public class LockConflictException extends LockException {
 
@@ -13,8 +13,8 @@ public class LockConflictException extends LockException {
 	private final Duration waited;
 
 	public LockConflictException(String key, Duration waited) {
-		super(key, "Lock '" + key + "' is held by another owner; not acquired after waiting " + waited.toMillis()
-				+ " ms");
+		super(key,
+				"Lock '" + key + "' is held by another owner; not acquired after waiting " + waited.toMillis() + " ms");
 		this.waited = waited;
 	}
 

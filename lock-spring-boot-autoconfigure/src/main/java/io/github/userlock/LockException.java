@@ -3,8 +3,8 @@ package io.github.userlock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Base class of every exception the lock throws. Unchecked, so that a locked service method keeps its
- * signature.
+ * Base class of every exception the lock throws. Unchecked, so that a locked service
+ * method keeps its signature.
  */
 public class LockException extends RuntimeException {
 
@@ -21,7 +21,10 @@ public class LockException extends RuntimeException {
 		this.key = key;
 	}
 
-	/** The lock key this exception is about, or {@code null} when it concerns no single key. */
+	/**
+	 * The lock key this exception is about, or {@code null} when it concerns no single
+	 * key.
+	 */
 	public @Nullable String getKey() {
 		return this.key;
 	}

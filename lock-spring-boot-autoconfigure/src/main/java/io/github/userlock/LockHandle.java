@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
- * One acquisition of a lock. Release it exactly once, from any thread (an asynchronous method releases
- * when its future completes); {@link #close()} makes it usable in try-with-resources. Releasing again is
- * a no-op.
+ * One acquisition of a lock. Release it exactly once, from any thread (an asynchronous
+ * method releases when its future completes); {@link #close()} makes it usable in
+ * try-with-resources. Releasing again is a no-op.
  */
 public interface LockHandle extends AutoCloseable {
 
@@ -14,31 +14,36 @@ public interface LockHandle extends AutoCloseable {
 	String key();
 
 	/**
-	 * A number strictly greater than the token of every earlier acquisition of the same key. Pass it to the
-	 * resource you protect so that it can reject writes from a holder whose lease ran out (fencing). A
-	 * re-entrant acquisition returns the token of the outer one.
+	 * A number strictly greater than the token of every earlier acquisition of the same
+	 * key. Pass it to the resource you protect so that it can reject writes from a holder
+	 * whose lease ran out (fencing). A re-entrant acquisition returns the token of the
+	 * outer one.
 	 */
 	long fencingToken();
 
 	/**
-	 * Whether this handle still holds the lock as far as this process can know: not released, not reported
-	 * lost, and the lease confirmed by the store within its duration.
+	 * Whether this handle still holds the lock as far as this process can know: not
+	 * released, not reported lost, and the lease confirmed by the store within its
+	 * duration.
 	 */
 	boolean isHeld();
 
 	/**
-	 * Registers a callback run once if the lock is lost while held (lease expired, taken over, or not
-	 * renewable in time). Runs at once when the lock is already lost.
+	 * Registers a callback run once if the lock is lost while held (lease expired, taken
+	 * over, or not renewable in time). Runs at once when the lock is already lost.
 	 */
 	void onLost(Consumer<LockHandle> callback);
 
-	/** Releases the lock. Never throws for a lock that was lost meanwhile: that is logged and counted. */
+	/**
+	 * Releases the lock. Never throws for a lock that was lost meanwhile: that is logged
+	 * and counted.
+	 */
 	void release();
 
 	/**
-	 * Releases the lock but keeps the key locked until {@code holdAtLeast} has passed since acquisition, so
-	 * that a duplicate that arrives just after the work finished is refused too. Nothing waits and nothing
-	 * renews: the store expires the key.
+	 * Releases the lock but keeps the key locked until {@code holdAtLeast} has passed
+	 * since acquisition, so that a duplicate that arrives just after the work finished is
+	 * refused too. Nothing waits and nothing renews: the store expires the key.
 	 */
 	void release(Duration holdAtLeast);
 

@@ -1,8 +1,9 @@
 package io.github.userlock;
 
 /**
- * Thrown when the thread waiting for a lock is interrupted. The wait ended cleanly: no lock is held and
- * the thread's interrupt status is set again, so the caller still sees it.
+ * Thrown when the thread waiting for a lock is interrupted. The wait ended cleanly: no
+ * lock is held and the thread's interrupt status is set again, so the caller still sees
+ * it.
  */
 public class LockInterruptedException extends LockException {
 

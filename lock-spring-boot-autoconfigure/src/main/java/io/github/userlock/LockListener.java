@@ -1,18 +1,22 @@
 package io.github.userlock;
 
 /**
- * Receives lock events of a registry. Called on the registry's internal threads: return quickly.
+ * Receives lock events of a registry. Called on the registry's internal threads: return
+ * quickly.
  */
 public interface LockListener {
 
 	/**
-	 * A held lock was lost: its lease expired or the key was taken over before it was released. The code
-	 * running under it is no longer protected.
+	 * A held lock was lost: its lease expired or the key was taken over before it was
+	 * released. The code running under it is no longer protected.
 	 */
 	default void lockLost(String key, long fencingToken) {
 	}
 
-	/** A release found the lock already gone or owned by someone else (the lease had run out). */
+	/**
+	 * A release found the lock already gone or owned by someone else (the lease had run
+	 * out).
+	 */
 	default void lostBeforeRelease(String key, long fencingToken) {
 	}
 

@@ -5,29 +5,32 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Hands out locks by key. Implementations: {@code RedisLockRegistry} (across every instance that shares
- * the Redis) and {@code InMemoryLockRegistry} (one JVM, for development and tests).
+ * Hands out locks by key. Implementations: {@code RedisLockRegistry} (across every
+ * instance that shares the Redis) and {@code InMemoryLockRegistry} (one JVM, for
+ * development and tests).
  *
  * <p>
- * Every implementation guarantees: at most one holder per key at a time; a thread that acquires a key it
- * already holds gets it again at once and must release as often as it acquired; a handle may be released
- * from any thread; the protected code never runs when the lock was not acquired (a conflict, an
- * unreachable store or an interrupt each throw).
+ * Every implementation guarantees: at most one holder per key at a time; a thread that
+ * acquires a key it already holds gets it again at once and must release as often as it
+ * acquired; a handle may be released from any thread; the protected code never runs when
+ * the lock was not acquired (a conflict, an unreachable store or an interrupt each
+ * throw).
  */
 public interface LockRegistry {
 
 	/**
 	 * Acquires the lock, waiting up to the request's wait time.
 	 * @throws LockConflictException when someone else still holds it after the wait time
-	 * @throws LockUnavailableException when the store cannot be reached within the command timeout
+	 * @throws LockUnavailableException when the store cannot be reached within the
+	 * command timeout
 	 * @throws LockInterruptedException when the waiting thread is interrupted
 	 * @throws IllegalArgumentException when the key is null, blank, malformed or too long
 	 */
 	LockHandle acquire(LockRequest request);
 
 	/**
-	 * Like {@link #acquire(LockRequest)} but returns an empty {@code Optional} instead of throwing
-	 * {@link LockConflictException}.
+	 * Like {@link #acquire(LockRequest)} but returns an empty {@code Optional} instead of
+	 * throwing {@link LockConflictException}.
 	 */
 	Optional<LockHandle> tryAcquire(LockRequest request);
 
@@ -41,7 +44,10 @@ public interface LockRegistry {
 		return tryAcquire(LockRequest.of(key).withWaitTime(Duration.ZERO));
 	}
 
-	/** Runs {@code action} under the lock on {@code key} and returns its result; releases in every outcome. */
+	/**
+	 * Runs {@code action} under the lock on {@code key} and returns its result; releases
+	 * in every outcome.
+	 */
 	default <T> T callWithLock(String key, Duration waitTime, Supplier<T> action) {
 		try (LockHandle handle = acquire(key, waitTime)) {
 			return action.get();

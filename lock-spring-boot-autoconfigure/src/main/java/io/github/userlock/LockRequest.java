@@ -7,15 +7,18 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What to lock and for how long to wait. Immutable; build one with {@link #of(String)} and the
- * {@code with…} methods. A {@code null} wait or lease time means the registry's default.
+ * What to lock and for how long to wait. Immutable; build one with {@link #of(String)}
+ * and the {@code with…} methods. A {@code null} wait or lease time means the registry's
+ * default.
  *
- * @param key the key to lock, validated by the registry (not blank, at most the configured length)
- * @param namespace an optional namespace so that two kinds of lock on the same key do not exclude each
- * other; empty for none. Letters, digits, {@code .}, {@code _} and {@code -} only, so that a namespace and
- * a key can never be combined into another namespace's key
+ * @param key the key to lock, validated by the registry (not blank, at most the
+ * configured length)
+ * @param namespace an optional namespace so that two kinds of lock on the same key do not
+ * exclude each other; empty for none. Letters, digits, {@code .}, {@code _} and {@code -}
+ * only, so that a namespace and a key can never be combined into another namespace's key
  * @param waitTime how long to wait for a holder to release; zero to give up at once
- * @param leaseTime how long the store keeps the lock if this process stops renewing it (crash)
+ * @param leaseTime how long the store keeps the lock if this process stops renewing it
+ * (crash)
  */
 public record LockRequest(String key, String namespace, @Nullable Duration waitTime, @Nullable Duration leaseTime) {
 
@@ -24,8 +27,8 @@ public record LockRequest(String key, String namespace, @Nullable Duration waitT
 	public LockRequest {
 		Objects.requireNonNull(namespace, "namespace must not be null (use \"\" for none)");
 		if (!NAMESPACE.matcher(namespace).matches()) {
-			throw new IllegalArgumentException("Lock namespace '" + namespace
-					+ "' may only contain letters, digits, '.', '_' and '-'");
+			throw new IllegalArgumentException(
+					"Lock namespace '" + namespace + "' may only contain letters, digits, '.', '_' and '-'");
 		}
 		if (waitTime != null && waitTime.isNegative()) {
 			throw new IllegalArgumentException("Lock wait time must not be negative, was " + waitTime);

@@ -3,9 +3,9 @@ package io.github.userlock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Thrown when the lock store cannot be reached or does not answer within the configured command timeout.
- * The protected code did not run (fail closed): running it without the lock is exactly the bug a lock
- * exists to prevent.
+ * Thrown when the lock store cannot be reached or does not answer within the configured
+ * command timeout. The protected code did not run (fail closed): running it without the
+ * lock is exactly the bug a lock exists to prevent.
  */
 public class LockUnavailableException extends LockException {
 

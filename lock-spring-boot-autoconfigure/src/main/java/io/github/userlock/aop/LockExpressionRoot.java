@@ -5,8 +5,9 @@ import java.lang.reflect.Method;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The root object of a {@code @UserLock} key expression: {@code #root.method}, {@code #root.methodName},
- * {@code #root.target}, {@code #root.targetClass} and {@code #root.args}.
+ * The root object of a {@code @UserLock} key expression: {@code #root.method},
+ * {@code #root.methodName}, {@code #root.target}, {@code #root.targetClass} and
+ * {@code #root.args}.
  */
 public final class LockExpressionRoot {
 

@@ -19,9 +19,9 @@ import org.springframework.util.ClassUtils;
 import org.springframework.util.StringValueResolver;
 
 /**
- * Finds the {@code @UserLock} of a method (on the class method, an overridden interface or superclass
- * method, directly or as a meta-annotation) and turns it into a checked {@link LockOperation}, cached per
- * method and target class.
+ * Finds the {@code @UserLock} of a method (on the class method, an overridden interface
+ * or superclass method, directly or as a meta-annotation) and turns it into a checked
+ * {@link LockOperation}, cached per method and target class.
  */
 final class LockOperations {
 
@@ -50,7 +50,10 @@ final class LockOperations {
 		return this.keyResolver.get();
 	}
 
-	/** The annotation that applies to {@code method} called on an instance of {@code targetClass}, if any. */
+	/**
+	 * The annotation that applies to {@code method} called on an instance of
+	 * {@code targetClass}, if any.
+	 */
 	static @Nullable UserLock findAnnotation(Method method, Class<?> targetClass) {
 		Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
 		UserLock annotation = AnnotatedElementUtils.findMergedAnnotation(specific, UserLock.class);
@@ -61,8 +64,10 @@ final class LockOperations {
 	}
 
 	/**
-	 * The operation for {@code method} on {@code targetClass}, or {@code null} when it is not annotated.
-	 * @throws IllegalStateException when the annotation is invalid, naming class, method and attribute
+	 * The operation for {@code method} on {@code targetClass}, or {@code null} when it is
+	 * not annotated.
+	 * @throws IllegalStateException when the annotation is invalid, naming class, method
+	 * and attribute
 	 */
 	@Nullable LockOperation get(Method method, Class<?> targetClass) {
 		MethodClassKey cacheKey = new MethodClassKey(method, targetClass);
@@ -94,8 +99,8 @@ final class LockOperations {
 		Duration waitTime = duration(annotation.waitTime(), where, "waitTime");
 		Duration leaseTime = duration(annotation.leaseTime(), where, "leaseTime");
 		if (leaseTime != null && leaseTime.toMillis() < 1) {
-			throw new IllegalStateException(where + ": leaseTime '" + annotation.leaseTime()
-					+ "' must be at least 1 ms");
+			throw new IllegalStateException(
+					where + ": leaseTime '" + annotation.leaseTime() + "' must be at least 1 ms");
 		}
 		Duration holdAtLeast = duration(annotation.holdAtLeast(), where, "holdAtLeast");
 		return new LockOperation(specific, keys, namespace, waitTime, leaseTime,
@@ -109,14 +114,15 @@ final class LockOperations {
 		try {
 			String resolved = this.valueResolver.resolveStringValue(value);
 			if (resolved != null && resolved.contains("${")) {
-				// a lenient resolver (no placeholder configurer) leaves unknown placeholders as they are
+				// a lenient resolver (no placeholder configurer) leaves unknown
+				// placeholders as they are
 				throw new IllegalArgumentException("no property for it, resolved to '" + resolved + "'");
 			}
 			return (resolved != null) ? resolved.trim() : "";
 		}
 		catch (IllegalArgumentException ex) {
-			throw new IllegalStateException(where + ": " + attribute + " '" + value + "' cannot be resolved: "
-					+ ex.getMessage(), ex);
+			throw new IllegalStateException(
+					where + ": " + attribute + " '" + value + "' cannot be resolved: " + ex.getMessage(), ex);
 		}
 	}
 

@@ -17,13 +17,14 @@ import org.springframework.aop.ProxyMethodInvocation;
  * Locking around Reactor types, loaded only when Reactor is on the classpath.
  *
  * <p>
- * The lock is acquired when the result is subscribed to, not when the method is called: a {@code Mono}
- * that is never subscribed to then never holds a lock it could not release, and each subscription (a
- * retry, say) locks again. The method itself is also invoked at subscription, after the lock is held, so
- * that work it does while assembling the pipeline is protected too. Acquisition blocks the subscribing
- * thread for up to the wait time, like any blocking call in a pipeline; subscribe on
- * {@code Schedulers.boundedElastic()} when that thread must not block. The lock is released when the
- * result completes, fails or is cancelled.
+ * The lock is acquired when the result is subscribed to, not when the method is called: a
+ * {@code Mono} that is never subscribed to then never holds a lock it could not release,
+ * and each subscription (a retry, say) locks again. The method itself is also invoked at
+ * subscription, after the lock is held, so that work it does while assembling the
+ * pipeline is protected too. Acquisition blocks the subscribing thread for up to the wait
+ * time, like any blocking call in a pipeline; subscribe on
+ * {@code Schedulers.boundedElastic()} when that thread must not block. The lock is
+ * released when the result completes, fails or is cancelled.
  */
 final class ReactorSupport {
 
@@ -62,7 +63,8 @@ final class ReactorSupport {
 
 	private static Publisher<?> proceed(MethodInvocation invocation) {
 		try {
-			// a clone per subscription, so that a re-subscription runs the rest of the chain again
+			// a clone per subscription, so that a re-subscription runs the rest of the
+			// chain again
 			MethodInvocation call = (invocation instanceof ProxyMethodInvocation proxyInvocation)
 					? proxyInvocation.invocableClone() : invocation;
 			Object result = call.proceed();

@@ -32,15 +32,16 @@ import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.util.ObjectUtils;
 
 /**
- * Resolves keys with SpEL. An expression sees the method's parameters by name ({@code #uid}, which needs
- * the {@code -parameters} compiler flag) and by position ({@code #p0}, {@code #a0}), the
- * {@link LockExpressionRoot} as {@code #root}, and beans as {@code @name}. A value that is a collection
- * or an array yields one key per element; any other value yields its {@code toString()}.
+ * Resolves keys with SpEL. An expression sees the method's parameters by name
+ * ({@code #uid}, which needs the {@code -parameters} compiler flag) and by position
+ * ({@code #p0}, {@code #a0}), the {@link LockExpressionRoot} as {@code #root}, and beans
+ * as {@code @name}. A value that is a collection or an array yields one key per element;
+ * any other value yields its {@code toString()}.
  *
  * <p>
- * Each expression is parsed once and cached. {@link #validate} rejects expressions that do not parse and
- * variables that are neither a parameter, a position within the method's arity, {@code #root} nor
- * {@code #this}.
+ * Each expression is parsed once and cached. {@link #validate} rejects expressions that
+ * do not parse and variables that are neither a parameter, a position within the method's
+ * arity, {@code #root} nor {@code #this}.
  */
 public class SpelLockKeyResolver implements LockKeyResolver, BeanFactoryAware {
 
@@ -167,14 +168,15 @@ public class SpelLockKeyResolver implements LockKeyResolver, BeanFactoryAware {
 			if (index < method.getParameterCount()) {
 				return;
 			}
-			throw new IllegalStateException("@UserLock on " + describe(method) + ": key expression '" + text
-					+ "' refers to #" + variable + " but the method has " + method.getParameterCount()
-					+ " parameter(s)");
+			throw new IllegalStateException(
+					"@UserLock on " + describe(method) + ": key expression '" + text + "' refers to #" + variable
+							+ " but the method has " + method.getParameterCount() + " parameter(s)");
 		}
 		if (names != null && Arrays.asList(names).contains(variable)) {
 			return;
 		}
-		String known = (names != null) ? Arrays.stream(names).map((name) -> "#" + name).collect(Collectors.joining(", "))
+		String known = (names != null)
+				? Arrays.stream(names).map((name) -> "#" + name).collect(Collectors.joining(", "))
 				: "parameter names are not available: compile with -parameters or use #p0, #p1, ...";
 		throw new IllegalStateException("@UserLock on " + describe(method) + ": key expression '" + text
 				+ "' refers to #" + variable + ", which is not a parameter of the method (" + known + ")");

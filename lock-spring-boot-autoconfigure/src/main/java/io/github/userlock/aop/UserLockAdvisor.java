@@ -27,25 +27,28 @@ import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
 
 /**
- * The advisor that applies {@link UserLock @UserLock}: a pointcut for annotated methods and an interceptor
- * that runs them under their locks. Register it as an infrastructure bean next to an auto-proxy creator
- * (the auto-configuration does both).
+ * The advisor that applies {@link UserLock @UserLock}: a pointcut for annotated methods
+ * and an interceptor that runs them under their locks. Register it as an infrastructure
+ * bean next to an auto-proxy creator (the auto-configuration does both).
  *
  * <p>
- * Its default order, {@link #DEFAULT_ORDER}, is just above {@code @Transactional}'s default
- * ({@link Ordered#LOWEST_PRECEDENCE}), so the lock wraps the transaction and is released only after the
- * commit: the next holder sees the committed data.
+ * Its default order, {@link #DEFAULT_ORDER}, is just above {@code @Transactional}'s
+ * default ({@link Ordered#LOWEST_PRECEDENCE}), so the lock wraps the transaction and is
+ * released only after the commit: the next holder sees the committed data.
  *
  * <p>
- * When the context has started it checks every {@code @UserLock} method of every bean (key expressions,
- * name, durations, return type) and fails start-up naming the class, method and expression of each
- * mistake.
+ * When the context has started it checks every {@code @UserLock} method of every bean
+ * (key expressions, name, durations, return type) and fails start-up naming the class,
+ * method and expression of each mistake.
  */
 public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFactoryAware, SmartInitializingSingleton {
 
 	private static final long serialVersionUID = 1L;
 
-	/** {@code Ordered.LOWEST_PRECEDENCE - 10}: outside {@code @Transactional}, which defaults to lowest. */
+	/**
+	 * {@code Ordered.LOWEST_PRECEDENCE - 10}: outside {@code @Transactional}, which
+	 * defaults to lowest.
+	 */
 	public static final int DEFAULT_ORDER = Ordered.LOWEST_PRECEDENCE - 10;
 
 	private final transient UserLockPointcut pointcut = new UserLockPointcut();
@@ -57,8 +60,9 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 	private transient @Nullable BeanFactory beanFactory;
 
 	/**
-	 * An advisor that looks up the registry and the key resolver at the first locked call, so that creating
-	 * it does not create them (advisors are created early, before ordinary beans).
+	 * An advisor that looks up the registry and the key resolver at the first locked
+	 * call, so that creating it does not create them (advisors are created early, before
+	 * ordinary beans).
 	 */
 	public UserLockAdvisor(Supplier<LockRegistry> registry, Supplier<LockKeyResolver> keyResolver) {
 		Objects.requireNonNull(registry, "registry");
@@ -83,7 +87,10 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 		return this.interceptor;
 	}
 
-	/** Resolves {@code ${...}} placeholders in the annotation's name and durations with the bean factory. */
+	/**
+	 * Resolves {@code ${...}} placeholders in the annotation's name and durations with
+	 * the bean factory.
+	 */
 	@Override
 	public void setBeanFactory(BeanFactory beanFactory) {
 		this.beanFactory = beanFactory;
@@ -143,7 +150,8 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 			return (type != null) ? ClassUtils.getUserClass(type) : null;
 		}
 		catch (RuntimeException ex) {
-			// a bean whose type cannot be determined without creating it is checked at its first call
+			// a bean whose type cannot be determined without creating it is checked at
+			// its first call
 			return null;
 		}
 	}

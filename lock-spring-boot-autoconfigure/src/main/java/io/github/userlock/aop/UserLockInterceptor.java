@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.aop.framework.AopProxyUtils;
 
 /**
- * Runs a {@code @UserLock} method under its locks: resolve the keys, acquire them in sorted order, proceed,
- * release them in reverse order. Nothing runs when a key is invalid or a lock is not acquired.
+ * Runs a {@code @UserLock} method under its locks: resolve the keys, acquire them in
+ * sorted order, proceed, release them in reverse order. Nothing runs when a key is
+ * invalid or a lock is not acquired.
  */
 final class UserLockInterceptor implements MethodInterceptor {
 
@@ -55,8 +56,8 @@ final class UserLockInterceptor implements MethodInterceptor {
 		};
 	}
 
-	private @Nullable Object invokeSynchronous(MethodInvocation invocation, LockOperation operation,
-			List<String> keys) throws Throwable {
+	private @Nullable Object invokeSynchronous(MethodInvocation invocation, LockOperation operation, List<String> keys)
+			throws Throwable {
 		List<LockHandle> handles = acquireAll(operation, keys);
 		try {
 			return invocation.proceed();
@@ -83,8 +84,10 @@ final class UserLockInterceptor implements MethodInterceptor {
 		}
 		CompletionStage<?> stage = (CompletionStage<?>) result;
 		CompletionStage<?> released = stage.whenComplete((value, ex) -> releaseAll(handles, operation.holdAtLeast()));
-		// the dependent stage completes only after the release, so a caller that waits for it and then calls
-		// again finds the lock free; when it is not of the declared type, the release still follows completion
+		// the dependent stage completes only after the release, so a caller that waits
+		// for it and then calls
+		// again finds the lock free; when it is not of the declared type, the release
+		// still follows completion
 		return operation.method().getReturnType().isInstance(released) ? released : result;
 	}
 
@@ -112,8 +115,9 @@ final class UserLockInterceptor implements MethodInterceptor {
 	}
 
 	/**
-	 * Acquires every key in order; on any failure releases those already held and rethrows. With an
-	 * explicit or known default wait time, all keys together wait no longer than it.
+	 * Acquires every key in order; on any failure releases those already held and
+	 * rethrows. With an explicit or known default wait time, all keys together wait no
+	 * longer than it.
 	 */
 	List<LockHandle> acquireAll(LockOperation operation, List<String> keys) {
 		LockRegistry registry = this.registry.get();
@@ -137,7 +141,10 @@ final class UserLockInterceptor implements MethodInterceptor {
 		}
 	}
 
-	/** Releases in reverse order of acquisition; a failing release does not stop the others. */
+	/**
+	 * Releases in reverse order of acquisition; a failing release does not stop the
+	 * others.
+	 */
 	void releaseAll(List<LockHandle> handles, Duration holdAtLeast) {
 		for (int i = handles.size() - 1; i >= 0; i--) {
 			LockHandle handle = handles.get(i);

@@ -9,8 +9,8 @@ import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.core.annotation.AnnotationUtils;
 
 /**
- * Matches methods with {@code @UserLock} on the class method, on a method it overrides or implements
- * (interface or superclass), directly or as a meta-annotation.
+ * Matches methods with {@code @UserLock} on the class method, on a method it overrides or
+ * implements (interface or superclass), directly or as a meta-annotation.
  */
 final class UserLockPointcut extends StaticMethodMatcherPointcut {
 

@@ -36,14 +36,16 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * Auto-configuration of the lock: a {@link LockRegistry} for {@code lock.store} ({@code redis} by default,
- * on the application's Lettuce {@code RedisConnectionFactory}; or {@code memory}), the {@code @UserLock}
- * advisor with its key resolver, and in a Spring MVC application the {@link LockExceptionHandler}. Every
- * bean backs off when the application defines its own; {@code lock.enabled=false} turns all of it off.
+ * Auto-configuration of the lock: a {@link LockRegistry} for {@code lock.store}
+ * ({@code redis} by default, on the application's Lettuce {@code RedisConnectionFactory};
+ * or {@code memory}), the {@code @UserLock} advisor with its key resolver, and in a
+ * Spring MVC application the {@link LockExceptionHandler}. Every bean backs off when the
+ * application defines its own; {@code lock.enabled=false} turns all of it off.
  *
  * <p>
- * With the default store and no Redis connection factory, start-up fails: falling back to a lock that
- * excludes only within one instance would bring back the bug the lock exists to prevent.
+ * With the default store and no Redis connection factory, start-up fails: falling back to
+ * a lock that excludes only within one instance would bring back the bug the lock exists
+ * to prevent.
  */
 @AutoConfiguration(after = DataRedisAutoConfiguration.class)
 @ConditionalOnBooleanProperty(name = "lock.enabled", matchIfMissing = true)
@@ -63,11 +65,14 @@ public final class LockAutoConfiguration {
 	@ConditionalOnMissingBean
 	static UserLockAdvisor userLockAdvisor(ObjectProvider<LockRegistry> registry,
 			ObjectProvider<LockKeyResolver> keyResolver, Environment environment) {
-		// the registry and resolver are looked up at the first call: advisors are created before other beans.
-		// The order is read from the environment: binding LockProperties this early would exclude it from
+		// the registry and resolver are looked up at the first call: advisors are created
+		// before other beans.
+		// The order is read from the environment: binding LockProperties this early would
+		// exclude it from
 		// post-processing.
 		UserLockAdvisor advisor = new UserLockAdvisor(registry::getObject, keyResolver::getObject);
-		advisor.setOrder(Binder.get(environment).bind("lock.order", Integer.class).orElse(LockProperties.DEFAULT_ORDER));
+		advisor
+			.setOrder(Binder.get(environment).bind("lock.order", Integer.class).orElse(LockProperties.DEFAULT_ORDER));
 		return advisor;
 	}
 
@@ -89,9 +94,8 @@ public final class LockAutoConfiguration {
 				ObjectProvider<RedisConnectionFactory> connectionFactory) {
 			RedisConnectionFactory factory = connectionFactory.getIfAvailable();
 			if (factory == null) {
-				throw new IllegalStateException(
-						MISSING_REDIS_MESSAGE.formatted("there is no RedisConnectionFactory bean (or more than one "
-								+ "and none is primary)"));
+				throw new IllegalStateException(MISSING_REDIS_MESSAGE
+					.formatted("there is no RedisConnectionFactory bean (or more than one " + "and none is primary)"));
 			}
 			if (!(factory instanceof LettuceConnectionFactory lettuce)) {
 				throw new IllegalStateException(MISSING_REDIS_MESSAGE.formatted("the RedisConnectionFactory is a "
@@ -99,7 +103,8 @@ public final class LockAutoConfiguration {
 			}
 			AbstractRedisClient client = lettuce.getNativeClient();
 			if (client == null) {
-				// created by start(), which runs early unless early start-up was turned off
+				// created by start(), which runs early unless early start-up was turned
+				// off
 				lettuce.start();
 				client = lettuce.getRequiredNativeClient();
 			}
@@ -130,7 +135,8 @@ public final class LockAutoConfiguration {
 		@Bean
 		@ConditionalOnMissingBean(LockRegistry.class)
 		LockRegistry lockRegistry() {
-			throw new IllegalStateException(MISSING_REDIS_MESSAGE.formatted("Spring Data Redis is not on the classpath"));
+			throw new IllegalStateException(
+					MISSING_REDIS_MESSAGE.formatted("Spring Data Redis is not on the classpath"));
 		}
 
 	}
@@ -152,8 +158,8 @@ public final class LockAutoConfiguration {
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
-	@ConditionalOnClass(name = { "org.springframework.web.servlet.DispatcherServlet",
-			"org.springframework.http.ProblemDetail" })
+	@ConditionalOnClass(
+			name = { "org.springframework.web.servlet.DispatcherServlet", "org.springframework.http.ProblemDetail" })
 	static class WebMvcConfiguration {
 
 		@Bean
@@ -164,7 +170,10 @@ public final class LockAutoConfiguration {
 
 	}
 
-	/** Registers Spring's infrastructure auto-proxy creator unless a (more capable) one is there already. */
+	/**
+	 * Registers Spring's infrastructure auto-proxy creator unless a (more capable) one is
+	 * there already.
+	 */
 	static class AutoProxyRegistrar implements ImportBeanDefinitionRegistrar {
 
 		@Override

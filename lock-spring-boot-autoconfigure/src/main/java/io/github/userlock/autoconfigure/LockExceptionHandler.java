@@ -15,16 +15,20 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * Turns lock exceptions that reach a Spring MVC controller into RFC 9457 problem details:
- * {@link LockConflictException} into {@code 409 Conflict} with a {@code Retry-After} header, and
- * {@link LockUnavailableException} into {@code 503 Service Unavailable}. It has the lowest precedence, so an
- * {@code @ExceptionHandler} of the application for these exceptions wins. The responses name no lock key:
- * keys are often user ids and internal names.
+ * {@link LockConflictException} into {@code 409 Conflict} with a {@code Retry-After}
+ * header, and {@link LockUnavailableException} into {@code 503 Service Unavailable}. It
+ * has the lowest precedence, so an {@code @ExceptionHandler} of the application for these
+ * exceptions wins. The responses name no lock key: keys are often user ids and internal
+ * names.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
 public class LockExceptionHandler {
 
-	/** {@code 409 Conflict}; {@code Retry-After} is the time the caller waited, rounded up, at least 1 s. */
+	/**
+	 * {@code 409 Conflict}; {@code Retry-After} is the time the caller waited, rounded
+	 * up, at least 1 s.
+	 */
 	@ExceptionHandler(LockConflictException.class)
 	public ResponseEntity<ProblemDetail> handleConflict(LockConflictException ex) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT,
@@ -37,7 +41,10 @@ public class LockExceptionHandler {
 			.body(problem);
 	}
 
-	/** {@code 503 Service Unavailable}: the lock store could not be reached, so the request did not run. */
+	/**
+	 * {@code 503 Service Unavailable}: the lock store could not be reached, so the
+	 * request did not run.
+	 */
 	@ExceptionHandler(LockUnavailableException.class)
 	public ResponseEntity<ProblemDetail> handleUnavailable(LockUnavailableException ex) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,

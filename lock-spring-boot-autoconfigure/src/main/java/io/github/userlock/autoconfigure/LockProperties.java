@@ -10,18 +10,21 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("lock")
 public class LockProperties {
 
-	/** Default order of the advice: just inside the lowest precedence, so it wraps {@code @Transactional}. */
+	/**
+	 * Default order of the advice: just inside the lowest precedence, so it wraps
+	 * {@code @Transactional}.
+	 */
 	public static final int DEFAULT_ORDER = 2147483637;
 
 	/**
-	 * Whether to enable the lock: the lock registry, the @UserLock advice and the mapping of lock
-	 * exceptions to HTTP responses.
+	 * Whether to enable the lock: the lock registry, the @UserLock advice and the mapping
+	 * of lock exceptions to HTTP responses.
 	 */
 	private boolean enabled = true;
 
 	/**
-	 * Where locks are held: 'redis' (shared by every instance of the application) or 'memory' (this JVM
-	 * only, for development and tests).
+	 * Where locks are held: 'redis' (shared by every instance of the application) or
+	 * 'memory' (this JVM only, for development and tests).
 	 */
 	private Store store = Store.REDIS;
 
@@ -31,14 +34,14 @@ public class LockProperties {
 	private String keyPrefix = "user-lock:";
 
 	/**
-	 * How long a call waits for a lock held by someone else before failing with LockConflictException; 0 to
-	 * fail at once.
+	 * How long a call waits for a lock held by someone else before failing with
+	 * LockConflictException; 0 to fail at once.
 	 */
 	private Duration waitTime = Duration.ofSeconds(3);
 
 	/**
-	 * How long Redis keeps a lock after its holder stopped renewing it (a crash); renewed every third of it
-	 * while the method runs.
+	 * How long Redis keeps a lock after its holder stopped renewing it (a crash); renewed
+	 * every third of it while the method runs.
 	 */
 	private Duration leaseTime = Duration.ofSeconds(30);
 
@@ -48,8 +51,8 @@ public class LockProperties {
 	private int maxKeyLength = 512;
 
 	/**
-	 * Order of the @UserLock advice; the default (Ordered.LOWEST_PRECEDENCE - 10) runs it outside of
-	 * @Transactional, so a lock is released after the commit.
+	 * Order of the @UserLock advice; the default (Ordered.LOWEST_PRECEDENCE - 10) runs it
+	 * outside of @Transactional, so a lock is released after the commit.
 	 */
 	private int order = DEFAULT_ORDER;
 
@@ -60,14 +63,15 @@ public class LockProperties {
 	private Duration commandTimeout = Duration.ofSeconds(2);
 
 	/**
-	 * Longest time a waiting call sleeps between two tries when no release notification arrives.
+	 * Longest time a waiting call sleeps between two tries when no release notification
+	 * arrives.
 	 */
 	private Duration recheckInterval = Duration.ofSeconds(1);
 
 	/**
-	 * Whether a release waits for Redis to confirm it, so that the lock is free for every instance when the
-	 * method returns. Off saves a round trip per call; the release is still sent before any later acquire
-	 * from this instance.
+	 * Whether a release waits for Redis to confirm it, so that the lock is free for every
+	 * instance when the method returns. Off saves a round trip per call; the release is
+	 * still sent before any later acquire from this instance.
 	 */
 	private boolean awaitRelease = true;
 
@@ -154,7 +158,10 @@ public class LockProperties {
 	/** Where locks are held. */
 	public enum Store {
 
-		/** In Redis, through the application's Lettuce connection factory: shared by every instance. */
+		/**
+		 * In Redis, through the application's Lettuce connection factory: shared by every
+		 * instance.
+		 */
 		REDIS,
 
 		/** In this JVM only: for development and tests of a single instance. */

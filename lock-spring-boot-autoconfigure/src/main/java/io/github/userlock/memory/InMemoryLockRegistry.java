@@ -8,18 +8,22 @@ import io.github.userlock.support.AbstractLockRegistry;
 import io.github.userlock.support.LockGrant;
 
 /**
- * A {@link io.github.userlock.LockRegistry} that excludes only within this JVM. It keeps the same contract
- * as the Redis registry (re-entrancy, fencing tokens, hold-at-least, release from any thread) so that code
- * and tests written against one behave the same on the other. A held lock never expires here: its holder
- * cannot crash without the whole JVM, and the lock with it, going away.
+ * A {@link io.github.userlock.LockRegistry} that excludes only within this JVM. It keeps
+ * the same contract as the Redis registry (re-entrancy, fencing tokens, hold-at-least,
+ * release from any thread) so that code and tests written against one behave the same on
+ * the other. A held lock never expires here: its holder cannot crash without the whole
+ * JVM, and the lock with it, going away.
  *
  * <p>
- * Do not use it for an application that runs on more than one instance: that is the bug this library
- * exists to fix.
+ * Do not use it for an application that runs on more than one instance: that is the bug
+ * this library exists to fix.
  */
 public final class InMemoryLockRegistry extends AbstractLockRegistry {
 
-	/** Locked keys: the fencing token of the holder and, after a hold-at-least release, when it expires. */
+	/**
+	 * Locked keys: the fencing token of the holder and, after a hold-at-least release,
+	 * when it expires.
+	 */
 	private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
 
 	private final AtomicLong tokens = new AtomicLong();
@@ -87,7 +91,9 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 		return this.entries.size();
 	}
 
-	/** Drops hold-at-least entries whose time is up, so that kept keys do not accumulate. */
+	/**
+	 * Drops hold-at-least entries whose time is up, so that kept keys do not accumulate.
+	 */
 	private void purgeExpired() {
 		long now = System.nanoTime();
 		this.entries.values().removeIf((entry) -> entry.expiresAtNanos - now <= 0);

@@ -37,27 +37,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link io.github.userlock.LockRegistry} whose locks are held in Redis, so that they exclude across every
- * process that shares the Redis (standalone, Sentinel or Cluster).
+ * A {@link io.github.userlock.LockRegistry} whose locks are held in Redis, so that they
+ * exclude across every process that shares the Redis (standalone, Sentinel or Cluster).
  *
  * <p>
- * A lock is one string key {@code <prefix>[<namespace>:]{<bucket>}:<key>} whose value is a random 128-bit
- * owner token, with a lease as its expiry. Acquire, release and renew are one Lua script each (one round
- * trip, EVALSHA with a fallback to EVAL after a script flush). While a lock is held a watchdog renews its
- * lease every third of it, batching all held locks into few calls; a lock found no longer ours, or not
- * renewed before its lease ran out, is reported lost. Waiters are woken through one shared Pub/Sub
- * subscription per registry, by releases that saw a waiter, and otherwise re-check when the lease would
- * run out or after the recheck interval. Every Redis call is bounded by the command timeout.
+ * A lock is one string key {@code <prefix>[<namespace>:]{<bucket>}:<key>} whose value is
+ * a random 128-bit owner token, with a lease as its expiry. Acquire, release and renew
+ * are one Lua script each (one round trip, EVALSHA with a fallback to EVAL after a script
+ * flush). While a lock is held a watchdog renews its lease every third of it, batching
+ * all held locks into few calls; a lock found no longer ours, or not renewed before its
+ * lease ran out, is reported lost. Waiters are woken through one shared Pub/Sub
+ * subscription per registry, by releases that saw a waiter, and otherwise re-check when
+ * the lease would run out or after the recheck interval. Every Redis call is bounded by
+ * the command timeout.
  *
  * <p>
- * The registry opens its own two connections from the given Lettuce client (commands and Pub/Sub); it does
- * not shut the client down. {@link #close()} closes the connections and stops the watchdog.
+ * The registry opens its own two connections from the given Lettuce client (commands and
+ * Pub/Sub); it does not shut the client down. {@link #close()} closes the connections and
+ * stops the watchdog.
  */
 public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisLockRegistry.class);
 
-	/** Fencing counters and slot buckets: a constant number of extra keys, however many keys are locked. */
+	/**
+	 * Fencing counters and slot buckets: a constant number of extra keys, however many
+	 * keys are locked.
+	 */
 	static final int BUCKETS = 1024;
 
 	private static final int OWNER_LENGTH = 32;
@@ -65,8 +71,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private static final int RENEW_BATCH = 500;
 
 	/**
-	 * Fencing tokens reserved by each acquisition for hand-offs to local waiters, and so the most hand-offs
-	 * before the lock goes back through Redis, where other instances get their turn.
+	 * Fencing tokens reserved by each acquisition for hand-offs to local waiters, and so
+	 * the most hand-offs before the lock goes back through Redis, where other instances
+	 * get their turn.
 	 */
 	static final int HAND_OFFS = 16;
 
@@ -124,7 +131,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		startConnecting(null);
 	}
 
-	/** A builder for a registry on {@code client} (a Lettuce {@link RedisClient} or {@link RedisClusterClient}). */
+	/**
+	 * A builder for a registry on {@code client} (a Lettuce {@link RedisClient} or
+	 * {@link RedisClusterClient}).
+	 */
 	public static Builder builder(AbstractRedisClient client) {
 		return new Builder(client);
 	}
@@ -134,7 +144,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.prefix;
 	}
 
-	/** Whether {@link #close()} was called; a closed registry throws {@link LockUnavailableException}. */
+	/**
+	 * Whether {@link #close()} was called; a closed registry throws
+	 * {@link LockUnavailableException}.
+	 */
 	public boolean isClosed() {
 		return this.closed;
 	}
@@ -150,8 +163,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * Stops the watchdog and closes the connections, after waiting (up to the command timeout) for releases
-	 * still in flight. Locks still held are not released: their leases run out.
+	 * Stops the watchdog and closes the connections, after waiting (up to the command
+	 * timeout) for releases still in flight. Locks still held are not released: their
+	 * leases run out.
 	 */
 	@Override
 	public void close() {
@@ -179,7 +193,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 	}
 
-	// ---- keys --------------------------------------------------------------------------------------
+	// ---- keys ----
 
 	@Override
 	protected String storeKey(String namespace, String key) {
@@ -193,7 +207,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return sb.append('{').append(bucket).append("}:").append(key).toString();
 	}
 
-	/** The fencing counter in the same slot as {@code storeKey}: {@code <prefix>{<bucket>}}. */
+	/**
+	 * The fencing counter in the same slot as {@code storeKey}:
+	 * {@code <prefix>{<bucket>}}.
+	 */
 	private String fenceKey(String storeKey) {
 		int open = storeKey.indexOf('{', this.prefix.length());
 		int close = storeKey.indexOf('}', open);
@@ -206,7 +223,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return HexFormat.of().formatHex(bytes);
 	}
 
-	// ---- acquire / release -------------------------------------------------------------------------
+	// ---- acquire / release ----
 
 	@Override
 	protected Attempt attempt(String key, String storeKey, Duration lease) {
@@ -238,9 +255,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * Hands a held lock to a waiting thread of this process without a round trip: same owner token and lease
-	 * in Redis, the next of the tokens the acquire reserved. Only while the lease is fresh, for the same
-	 * lease time, and at most {@value #HAND_OFFS} times in a row.
+	 * Hands a held lock to a waiting thread of this process without a round trip: same
+	 * owner token and lease in Redis, the next of the tokens the acquire reserved. Only
+	 * while the lease is fresh, for the same lease time, and at most {@value #HAND_OFFS}
+	 * times in a row.
 	 */
 	@Override
 	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
@@ -260,9 +278,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * Sends the compare-and-delete and, unless {@code awaitRelease} is off, waits for the answer. A lock lost
-	 * meanwhile is logged and counted, never thrown, so with it off the caller need not wait: any later
-	 * acquire from this process runs after the release on the same connection.
+	 * Sends the compare-and-delete and, unless {@code awaitRelease} is off, waits for the
+	 * answer. A lock lost meanwhile is logged and counted, never thrown, so with it off
+	 * the caller need not wait: any later acquire from this process runs after the
+	 * release on the same connection.
 	 */
 	@Override
 	protected void releaseInStore(LockGrant grant, Duration keepFor) {
@@ -281,14 +300,14 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		CompletableFuture<Void> done = result.copy()
 			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
 			.handle((released, failure) -> {
-			if (failure != null) {
-				releaseFailed(grant, failure);
-			}
-			else if (released != 1) {
-				lostBeforeRelease(grant);
-			}
-			return null;
-		});
+				if (failure != null) {
+					releaseFailed(grant, failure);
+				}
+				else if (released != 1) {
+					lostBeforeRelease(grant);
+				}
+				return null;
+			});
 		if (this.awaitRelease) {
 			done.join();
 		}
@@ -301,15 +320,17 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private void releaseFailed(LockGrant grant, Throwable failure) {
 		Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
 				? failure.getCause() : failure;
-		String reason = (cause instanceof TimeoutException) ? "Redis did not answer within "
-				+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : cause.getMessage();
+		String reason = (cause instanceof TimeoutException)
+				? "Redis did not answer within " + this.commandTimeout.toMillis() + " ms (lock.command-timeout)"
+				: cause.getMessage();
 		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(), reason);
 	}
 
 	/**
-	 * An attempt given up on (timeout, interrupt) may still run in Redis later: the client re-sends commands
-	 * that were in flight or queued when it reconnects. If it lands and takes the lock, release it by its
-	 * owner token, so that nothing stays locked for a caller that was told it failed.
+	 * An attempt given up on (timeout, interrupt) may still run in Redis later: the
+	 * client re-sends commands that were in flight or queued when it reconnects. If it
+	 * lands and takes the lock, release it by its owner token, so that nothing stays
+	 * locked for a caller that was told it failed.
 	 */
 	private void undoIfItLands(CompletableFuture<Long> answer, String storeKey, String owner) {
 		answer.thenAccept((token) -> {
@@ -325,7 +346,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		});
 	}
 
-	// ---- Redis calls -------------------------------------------------------------------------------
+	// ---- Redis calls ----
 
 	/** Runs {@code script} and waits for its answer up to the command timeout. */
 	private <T> T run(RedisScript script, ScriptOutputType type, @Nullable String key, boolean interruptible,
@@ -335,9 +356,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * Sends {@code script}: EVALSHA first and, after a NOSCRIPT (restart, failover, SCRIPT FLUSH), the
-	 * source with EVAL. The returned future fails with {@link LockUnavailableException} on a Redis error; it
-	 * has no timeout of its own (it completes when Redis answers), callers bound their wait.
+	 * Sends {@code script}: EVALSHA first and, after a NOSCRIPT (restart, failover,
+	 * SCRIPT FLUSH), the source with EVAL. The returned future fails with
+	 * {@link LockUnavailableException} on a Redis error; it has no timeout of its own (it
+	 * completes when Redis answers), callers bound their wait.
 	 */
 	private <T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key,
 			long deadline, String[] keys, String... args) {
@@ -345,18 +367,17 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		CompletableFuture<T> first = connections.scripting.<T>evalsha(script.sha(), type, keys, args)
 			.toCompletableFuture();
 		return first.exceptionallyCompose((failure) -> {
-			Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
-					? failure.getCause() : failure;
+			Throwable cause = (failure instanceof java.util.concurrent.CompletionException
+					&& failure.getCause() != null) ? failure.getCause() : failure;
 			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
 				return connections.scripting.<T>eval(script.source(), type, keys, args).toCompletableFuture();
 			}
-			return CompletableFuture.failedFuture(new LockUnavailableException(key,
-					"Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
+			return CompletableFuture.failedFuture(
+					new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
 		});
 	}
 
-	private <T> T awaitFuture(CompletableFuture<T> future, long deadline, @Nullable String key,
-			boolean interruptible) {
+	private <T> T awaitFuture(CompletableFuture<T> future, long deadline, @Nullable String key, boolean interruptible) {
 		boolean interrupted = false;
 		try {
 			for (;;) {
@@ -381,7 +402,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					if (cause instanceof TimeoutException) {
 						throw timedOut(key, cause);
 					}
-					throw new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause);
+					throw new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(),
+							cause);
 				}
 			}
 		}
@@ -401,7 +423,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return (key != null) ? " for lock '" + key + "'" : "";
 	}
 
-	// ---- connections -------------------------------------------------------------------------------
+	// ---- connections ----
 
 	private Connections connections(@Nullable String key, long deadline) {
 		if (this.closed) {
@@ -418,9 +440,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return awaitFuture(current, deadline, key, true);
 		}
 		catch (LockUnavailableException ex) {
-			throw new LockUnavailableException(key, "Cannot connect to Redis" + forKey(key) + ": "
-					+ ((ex.getCause() instanceof TimeoutException) ? "no connection within "
-							+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : ex.getMessage()),
+			throw new LockUnavailableException(key,
+					"Cannot connect to Redis" + forKey(key) + ": "
+							+ ((ex.getCause() instanceof TimeoutException) ? "no connection within "
+									+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : ex.getMessage()),
 					ex.getCause());
 		}
 	}
@@ -479,7 +502,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private static void closeQuietly(@Nullable StatefulConnection<?, ?> connection) {
 		if (connection != null) {
 			try {
-				// wait (bounded) so that the client does not find it still open and close it again
+				// wait (bounded) so that the client does not find it still open and close
+				// it again
 				connection.closeAsync().get(2, TimeUnit.SECONDS);
 			}
 			catch (InterruptedException ex) {
@@ -502,7 +526,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	}
 
-	/** Wakes the local waiter of a released key; after a (re)subscription wakes all, as messages may be lost. */
+	/**
+	 * Wakes the local waiter of a released key; after a (re)subscription wakes all, as
+	 * messages may be lost.
+	 */
 	private final class WakeUpListener extends RedisPubSubAdapter<String, String> {
 
 		@Override
@@ -517,9 +544,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	}
 
-	// ---- leases ------------------------------------------------------------------------------------
+	// ---- leases ----
 
-	/** A lock held in Redis: its owner token, lease, and what the watchdog knows of it. */
+	/**
+	 * A lock held in Redis: its owner token, lease, and what the watchdog knows of it.
+	 */
 	static final class RedisGrant extends LockGrant {
 
 		final String owner;
@@ -529,7 +558,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		/** How many more local hand-offs this acquisition's reserved tokens allow. */
 		final int handOffsLeft;
 
-		/** Until when the lease is surely ours: when the last successful acquire or renew was sent, plus lease. */
+		/**
+		 * Until when the lease is surely ours: when the last successful acquire or renew
+		 * was sent, plus lease.
+		 */
 		volatile long validUntilNanos;
 
 		/** When the watchdog should renew next. */
@@ -560,11 +592,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * Renews every held lock every third of its lease. One task for the whole registry: at each tick it
-	 * renews every lock due within the next sixth of its lease, so locks taken at different moments are
-	 * renewed together, in batches of up to {@value #RENEW_BATCH} keys per script call (per hash slot on a
-	 * cluster). A lock that Redis says is no longer ours, or whose lease ran out before a renewal succeeded,
-	 * is reported lost.
+	 * Renews every held lock every third of its lease. One task for the whole registry:
+	 * at each tick it renews every lock due within the next sixth of its lease, so locks
+	 * taken at different moments are renewed together, in batches of up to
+	 * {@value #RENEW_BATCH} keys per script call (per hash slot on a cluster). A lock
+	 * that Redis says is no longer ours, or whose lease ran out before a renewal
+	 * succeeded, is reported lost.
 	 */
 	private final class Watchdog {
 
@@ -623,7 +656,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}
 		}
 
-		/** Schedules the next tick for the earliest renewal or lease end among the held locks. */
+		/**
+		 * Schedules the next tick for the earliest renewal or lease end among the held
+		 * locks.
+		 */
 		private void scheduleNextTick() {
 			long earliest = 0;
 			boolean any = false;
@@ -665,8 +701,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 
 		/**
-		 * Sends one renewal batch without waiting: the watchdog thread stays free to report leases that run
-		 * out while Redis is slow. The answer is applied on the watchdog thread.
+		 * Sends one renewal batch without waiting: the watchdog thread stays free to
+		 * report leases that run out while Redis is slow. The answer is applied on the
+		 * watchdog thread.
 		 */
 		private void renew(List<RedisGrant> grants) {
 			String[] keys = new String[grants.size()];
@@ -682,8 +719,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			List<RedisGrant> batch = List.copyOf(grants);
 			CompletableFuture<List<Object>> answer;
 			try {
-				answer = RedisLockRegistry.this.<List<Object>>call(RENEW, ScriptOutputType.MULTI, null,
-						sentAt + RedisLockRegistry.this.timeoutNanos, keys, args)
+				answer = RedisLockRegistry.this
+					.<List<Object>>call(RENEW, ScriptOutputType.MULTI, null,
+							sentAt + RedisLockRegistry.this.timeoutNanos, keys, args)
 					.copy()
 					.orTimeout(RedisLockRegistry.this.timeoutNanos, TimeUnit.NANOSECONDS);
 			}
@@ -702,8 +740,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 
 		private void renewFailed(List<RedisGrant> grants, long sentAt, Throwable failure) {
-			Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
-					? failure.getCause() : failure;
+			Throwable cause = (failure instanceof java.util.concurrent.CompletionException
+					&& failure.getCause() != null) ? failure.getCause() : failure;
 			String reason = (cause instanceof TimeoutException) ? "Redis did not answer within "
 					+ RedisLockRegistry.this.commandTimeout.toMillis() + " ms (lock.command-timeout)"
 					: cause.getMessage();
@@ -759,7 +797,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			this.client = Objects.requireNonNull(client, "client");
 		}
 
-		/** Prefix of every key and channel (default {@code user-lock:}); must not contain braces. */
+		/**
+		 * Prefix of every key and channel (default {@code user-lock:}); must not contain
+		 * braces.
+		 */
 		public Builder keyPrefix(String keyPrefix) {
 			Objects.requireNonNull(keyPrefix, "keyPrefix");
 			if (keyPrefix.isEmpty() || keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
@@ -788,7 +829,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return this;
 		}
 
-		/** The most any single Redis call of the lock may take before it fails (default 2 s). */
+		/**
+		 * The most any single Redis call of the lock may take before it fails (default 2
+		 * s).
+		 */
 		public Builder commandTimeout(Duration commandTimeout) {
 			Objects.requireNonNull(commandTimeout, "commandTimeout");
 			if (commandTimeout.toMillis() < 1) {
@@ -799,24 +843,27 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 
 		/**
-		 * The longest a waiter sleeps between two tries when no wake-up message comes (default 1 s): the
-		 * fallback for a lost message. Releases with a waiter publish a wake-up and a lease that runs out is
-		 * waited for exactly, so this rarely matters.
+		 * The longest a waiter sleeps between two tries when no wake-up message comes
+		 * (default 1 s): the fallback for a lost message. Releases with a waiter publish
+		 * a wake-up and a lease that runs out is waited for exactly, so this rarely
+		 * matters.
 		 */
 		public Builder recheckInterval(Duration recheckInterval) {
 			Objects.requireNonNull(recheckInterval, "recheckInterval");
 			if (recheckInterval.toMillis() < 1) {
-				throw new IllegalArgumentException("Lock recheck interval must be at least 1 ms, was " + recheckInterval);
+				throw new IllegalArgumentException(
+						"Lock recheck interval must be at least 1 ms, was " + recheckInterval);
 			}
 			this.recheckInterval = recheckInterval;
 			return this;
 		}
 
 		/**
-		 * Whether {@code release()} waits for Redis to answer (default {@code true}: when it returns, the key
-		 * is gone and any instance can take it). With {@code false} the release is sent on the registry's
-		 * connection and its outcome, lost or not, is logged when it arrives: the caller saves a round trip,
-		 * later acquires from this process still run after it, but another instance that tries without
+		 * Whether {@code release()} waits for Redis to answer (default {@code true}: when
+		 * it returns, the key is gone and any instance can take it). With {@code false}
+		 * the release is sent on the registry's connection and its outcome, lost or not,
+		 * is logged when it arrives: the caller saves a round trip, later acquires from
+		 * this process still run after it, but another instance that tries without
 		 * waiting right after may briefly still see the lock.
 		 */
 		public Builder awaitRelease(boolean awaitRelease) {

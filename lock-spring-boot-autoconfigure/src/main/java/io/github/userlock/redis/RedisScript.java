@@ -8,7 +8,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** A Lua script loaded from the classpath with its SHA-1, so that it can be run by EVALSHA. */
+/**
+ * A Lua script loaded from the classpath with its SHA-1, so that it can be run by
+ * EVALSHA.
+ */
 record RedisScript(String name, String source, String sha) {
 
 	static RedisScript load(String name) {

@@ -23,15 +23,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local half of every registry. Per key in use it keeps one {@link LocalKey}: a first-come-first-served
- * queue so that threads of this process wait locally and only one of them talks to the store at a time,
- * the current holder (for re-entrancy) and a wake-up signal. A releasing holder may pass the lock straight
- * to the next local waiter ({@link #handOff}). The entry is reference counted and
- * removed when no thread uses the key, so the map does not grow with the number of keys ever seen.
+ * The local half of every registry. Per key in use it keeps one {@link LocalKey}: a
+ * first-come-first-served queue so that threads of this process wait locally and only one
+ * of them talks to the store at a time, the current holder (for re-entrancy) and a
+ * wake-up signal. A releasing holder may pass the lock straight to the next local waiter
+ * ({@link #handOff}). The entry is reference counted and removed when no thread uses the
+ * key, so the map does not grow with the number of keys ever seen.
  *
  * <p>
- * Engines implement three hooks: {@link #storeKey}, {@link #attempt} (one try in the store) and
- * {@link #releaseInStore}.
+ * Engines implement three hooks: {@link #storeKey}, {@link #attempt} (one try in the
+ * store) and {@link #releaseInStore}.
  */
 public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseable {
 
@@ -71,33 +72,37 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		this.maxKeyBytes = maxKeyBytes;
 	}
 
-	// ---- hooks -------------------------------------------------------------------------------------
+	// ---- hooks ----
 
 	/**
-	 * The key in the store for {@code key} in {@code namespace}; must be distinct for every distinct pair.
+	 * The key in the store for {@code key} in {@code namespace}; must be distinct for
+	 * every distinct pair.
 	 */
 	protected abstract String storeKey(String namespace, String key);
 
 	/**
-	 * One attempt to take the lock in the store. Returns a grant, or how long to wait before the next try
-	 * when it is held (a wake-up signal for the key ends that wait early).
-	 * @throws io.github.userlock.LockUnavailableException when the store does not answer in time
+	 * One attempt to take the lock in the store. Returns a grant, or how long to wait
+	 * before the next try when it is held (a wake-up signal for the key ends that wait
+	 * early).
+	 * @throws io.github.userlock.LockUnavailableException when the store does not answer
+	 * in time
 	 */
 	protected abstract Attempt attempt(String key, String storeKey, Duration lease);
 
 	/**
-	 * Releases {@code grant} in the store, keeping the key locked for {@code keepFor} more when that is
-	 * positive. When the store says the lock was no longer ours, now or once its answer arrives, the engine
-	 * calls {@link #lostBeforeRelease}. Must not throw: trouble reaching the store is logged, and the lease
-	 * ends the lock.
+	 * Releases {@code grant} in the store, keeping the key locked for {@code keepFor}
+	 * more when that is positive. When the store says the lock was no longer ours, now or
+	 * once its answer arrives, the engine calls {@link #lostBeforeRelease}. Must not
+	 * throw: trouble reaching the store is logged, and the lease ends the lock.
 	 */
 	protected abstract void releaseInStore(LockGrant grant, Duration keepFor);
 
 	/**
-	 * Passes a lock that is being released straight to the next thread of this process that waits for it,
-	 * without a store round trip ("cohort" hand-off). Returns the successor's grant, whose fencing token
-	 * must be greater than {@code grant}'s, or {@code null} to release in the store instead (the default).
-	 * Called while the key's local state is locked: no I/O.
+	 * Passes a lock that is being released straight to the next thread of this process
+	 * that waits for it, without a store round trip ("cohort" hand-off). Returns the
+	 * successor's grant, whose fencing token must be greater than {@code grant}'s, or
+	 * {@code null} to release in the store instead (the default). Called while the key's
+	 * local state is locked: no I/O.
 	 */
 	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
 		return null;
@@ -116,7 +121,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	}
 
-	// ---- API ---------------------------------------------------------------------------------------
+	// ---- API ----
 
 	@Override
 	public final LockHandle acquire(LockRequest request) {
@@ -153,12 +158,17 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		return this.maxKeyBytes;
 	}
 
-	/** How many keys have local state now (held, or waited for, by a thread of this process). */
+	/**
+	 * How many keys have local state now (held, or waited for, by a thread of this
+	 * process).
+	 */
 	public int localKeyCount() {
 		return this.locals.size();
 	}
 
-	/** How many held locks were reported lost (lease ran out or taken over) since start. */
+	/**
+	 * How many held locks were reported lost (lease ran out or taken over) since start.
+	 */
 	public long lostWhileHeldCount() {
 		return this.lostWhileHeld.get();
 	}
@@ -172,9 +182,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	public void close() {
 	}
 
-	// ---- engine support ----------------------------------------------------------------------------
+	// ---- engine support ----
 
-	/** Wakes the thread of this process that waits in the store for {@code storeKey}, if any. */
+	/**
+	 * Wakes the thread of this process that waits in the store for {@code storeKey}, if
+	 * any.
+	 */
 	protected final void signal(String storeKey) {
 		LocalKey local = this.locals.get(storeKey);
 		if (local != null) {
@@ -182,19 +195,25 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 	}
 
-	/** Wakes every waiting thread, e.g. after a reconnect during which release messages may have been lost. */
+	/**
+	 * Wakes every waiting thread, e.g. after a reconnect during which release messages
+	 * may have been lost.
+	 */
 	protected final void signalAll() {
 		this.locals.values().forEach(LocalKey::signal);
 	}
 
-	/** Reports a held lock as lost: logs a WARN with the key, counts it and tells listeners and handles. */
+	/**
+	 * Reports a held lock as lost: logs a WARN with the key, counts it and tells
+	 * listeners and handles.
+	 */
 	protected final void lost(LockGrant grant, String reason) {
 		if (!grant.markLost()) {
 			return;
 		}
 		this.lostWhileHeld.incrementAndGet();
-		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.",
-				grant.key(), reason);
+		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.", grant.key(),
+				reason);
 		for (LockListener listener : this.listeners) {
 			try {
 				listener.lockLost(grant.key(), grant.fencingToken());
@@ -206,7 +225,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		grant.runLostCallbacks();
 	}
 
-	// ---- internals ---------------------------------------------------------------------------------
+	// ---- internals ----
 
 	private static String displayKey(LockRequest request) {
 		return request.namespace().isEmpty() ? String.valueOf(request.key())
@@ -273,9 +292,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	}
 
 	/**
-	 * Waits until this thread is the one of this process that may use the key in the store. Returns the
-	 * grant handed over by the previous local holder, {@code null} when the store must be asked, or
-	 * {@link #NO_TURN} when the wait time ran out first.
+	 * Waits until this thread is the one of this process that may use the key in the
+	 * store. Returns the grant handed over by the previous local holder, {@code null}
+	 * when the store must be asked, or {@link #NO_TURN} when the wait time ran out first.
 	 */
 	private @Nullable LockGrant awaitTurn(LocalKey local, Thread me, String key, Duration lease, long deadline) {
 		Waiter waiter;
@@ -397,7 +416,10 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 	}
 
-	/** Reports a release that found the lock expired or owned by someone else: WARN, count, listeners. */
+	/**
+	 * Reports a release that found the lock expired or owned by someone else: WARN,
+	 * count, listeners.
+	 */
 	protected final void lostBeforeRelease(LockGrant grant) {
 		if (grant.markLost()) {
 			grant.runLostCallbacks();
@@ -442,7 +464,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 		// guarded by this
 
-		/** Whether a thread of this process holds the key or is acquiring it in the store. */
+		/**
+		 * Whether a thread of this process holds the key or is acquiring it in the store.
+		 */
 		boolean busy;
 
 		/** Threads of this process waiting for their turn, first come first served. */
@@ -484,7 +508,10 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	}
 
-	/** A thread waiting for its turn on a key; fields guarded by the key's {@link LocalKey}. */
+	/**
+	 * A thread waiting for its turn on a key; fields guarded by the key's
+	 * {@link LocalKey}.
+	 */
 	private static final class Waiter {
 
 		final Thread thread;

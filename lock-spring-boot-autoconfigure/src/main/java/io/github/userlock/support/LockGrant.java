@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One acquisition in the store, shared by the outer handle and its re-entrant handles. Engines subclass
- * it to keep what they need to renew and release (owner token, lease).
+ * One acquisition in the store, shared by the outer handle and its re-entrant handles.
+ * Engines subclass it to keep what they need to renew and release (owner token, lease).
  */
 public class LockGrant {
 

@@ -2,16 +2,19 @@ package io.github.userlock.support;
 
 import org.jspecify.annotations.Nullable;
 
-/** Validation of lock keys, shared by every registry and by the annotation's key resolution. */
+/**
+ * Validation of lock keys, shared by every registry and by the annotation's key
+ * resolution.
+ */
 public final class LockKeys {
 
 	private LockKeys() {
 	}
 
 	/**
-	 * Checks that {@code key} is usable: not null, not blank, well-formed UTF-16 (no lone surrogate, which
-	 * would silently turn into {@code ?} and collide with another key) and at most {@code maxBytes} bytes
-	 * in UTF-8.
+	 * Checks that {@code key} is usable: not null, not blank, well-formed UTF-16 (no lone
+	 * surrogate, which would silently turn into {@code ?} and collide with another key)
+	 * and at most {@code maxBytes} bytes in UTF-8.
 	 * @throws IllegalArgumentException naming the problem
 	 */
 	public static String validate(@Nullable String key, int maxBytes) {
@@ -36,9 +39,8 @@ public final class LockKeys {
 				i++;
 			}
 			else if (Character.isSurrogate(c)) {
-				throw new IllegalArgumentException(
-						"Lock key contains an unpaired surrogate (U+" + Integer.toHexString(c).toUpperCase()
-								+ ") at index " + i + ": not valid Unicode text");
+				throw new IllegalArgumentException("Lock key contains an unpaired surrogate (U+"
+						+ Integer.toHexString(c).toUpperCase() + ") at index " + i + ": not valid Unicode text");
 			}
 			else {
 				bytes += 3;

@@ -10,7 +10,10 @@ import io.github.userlock.LockRegistry;
 import io.github.userlock.LockRequest;
 import io.github.userlock.memory.InMemoryLockRegistry;
 
-/** An {@link InMemoryLockRegistry} that records every request it is asked to acquire, in call order. */
+/**
+ * An {@link InMemoryLockRegistry} that records every request it is asked to acquire, in
+ * call order.
+ */
 class RecordingLockRegistry implements LockRegistry {
 
 	final InMemoryLockRegistry delegate = new InMemoryLockRegistry();

@@ -46,8 +46,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import static org.awaitility.Awaitility.await;
 
 /**
- * The {@code @UserLock} advice on the in-memory registry, wired by the auto-configuration: exclusion,
- * waiting, multi-key order, asynchronous results, re-entry, hold-at-least and key validation.
+ * The {@code @UserLock} advice on the in-memory registry, wired by the
+ * auto-configuration: exclusion, waiting, multi-key order, asynchronous results,
+ * re-entry, hold-at-least and key validation.
  */
 @Timeout(30)
 class UserLockInterceptorTests {
@@ -87,8 +88,7 @@ class UserLockInterceptorTests {
 			State state = context.getBean(State.class);
 			Future<String> first = this.executor.submit(() -> service.hold("alice", state.entered, state.proceed));
 			assertThat(state.entered.await(10, TimeUnit.SECONDS)).isTrue();
-			assertThatExceptionOfType(LockConflictException.class)
-				.isThrownBy(() -> service.noWait("alice"))
+			assertThatExceptionOfType(LockConflictException.class).isThrownBy(() -> service.noWait("alice"))
 				.satisfies((ex) -> assertThat(ex.getKey()).isEqualTo("alice"));
 			assertThat(state.noWaitRuns).hasValue(0);
 			state.proceed.countDown();
@@ -237,7 +237,8 @@ class UserLockInterceptorTests {
 			Service service = context.getBean(Service.class);
 			State state = context.getBean(State.class);
 			RecordingLockRegistry registry = context.getBean(RecordingLockRegistry.class);
-			// the recording registry is no AbstractLockRegistry, so the key reaches the engine's own check
+			// the recording registry is no AbstractLockRegistry, so the key reaches the
+			// engine's own check
 			assertThatIllegalArgumentException().isThrownBy(() -> service.noWait("k".repeat(600)))
 				.withMessageContaining("longer than the maximum of 512");
 			assertThat(state.noWaitRuns).hasValue(0);
@@ -263,8 +264,8 @@ class UserLockInterceptorTests {
 			State state = context.getBean(State.class);
 			RecordingLockRegistry registry = context.getBean(RecordingLockRegistry.class);
 			service.configured("dave");
-			assertThat(registry.requests).containsExactly(
-					new LockRequest("dave", "orders", Duration.ofMillis(1500), Duration.ofMinutes(1)));
+			assertThat(registry.requests)
+				.containsExactly(new LockRequest("dave", "orders", Duration.ofMillis(1500), Duration.ofMinutes(1)));
 			registry.requests.clear();
 			service.noWait("dave");
 			assertThat(registry.requests).containsExactly(new LockRequest("dave", "", Duration.ZERO, null));
@@ -413,20 +414,24 @@ class UserLockInterceptorTests {
 			assertThat(state.onceRuns).hasValue(1);
 			// another user is not affected
 			assertThat(service.once("oscar")).isEqualTo(2);
-			await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+			await().atMost(Duration.ofSeconds(5))
+				.pollInterval(Duration.ofMillis(50))
+				.ignoreExceptions()
 				.until(() -> service.once("nina") == 3);
 		});
 	}
 
 	@Test
 	void unavailableStoreFailsClosedWithoutRunningTheMethod() {
-		this.runner.withBean("unavailableRegistry", LockRegistry.class, UnavailableRegistry::new,
-				(definition) -> definition.setPrimary(true)).run((context) -> {
-					Service service = context.getBean(Service.class);
-					State state = context.getBean(State.class);
-					assertThatExceptionOfType(LockUnavailableException.class).isThrownBy(() -> service.noWait("pia"));
-					assertThat(state.noWaitRuns).hasValue(0);
-				});
+		this.runner
+			.withBean("unavailableRegistry", LockRegistry.class, UnavailableRegistry::new,
+					(definition) -> definition.setPrimary(true))
+			.run((context) -> {
+				Service service = context.getBean(Service.class);
+				State state = context.getBean(State.class);
+				assertThatExceptionOfType(LockUnavailableException.class).isThrownBy(() -> service.noWait("pia"));
+				assertThat(state.noWaitRuns).hasValue(0);
+			});
 	}
 
 	@Test
@@ -497,7 +502,10 @@ class UserLockInterceptorTests {
 
 	}
 
-	/** What the locked methods saw; a separate bean because fields of a class-based proxy are not the target's. */
+	/**
+	 * What the locked methods saw; a separate bean because fields of a class-based proxy
+	 * are not the target's.
+	 */
 	static class State {
 
 		final CountDownLatch entered = new CountDownLatch(1);
@@ -521,6 +529,7 @@ class UserLockInterceptorTests {
 	}
 
 	public static class Service {
+
 		final State state;
 
 		Service(State state) {
@@ -676,6 +685,5 @@ class UserLockInterceptorTests {
 		}
 
 	}
-
 
 }

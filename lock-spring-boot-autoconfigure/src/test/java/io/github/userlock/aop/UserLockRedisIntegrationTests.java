@@ -45,8 +45,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
- * Two application contexts, each with its own Lettuce client from Spring Boot's Redis auto-configuration,
- * on one real redis-server: two instances of the application calling the same annotated methods.
+ * Two application contexts, each with its own Lettuce client from Spring Boot's Redis
+ * auto-configuration, on one real redis-server: two instances of the application calling
+ * the same annotated methods.
  */
 @Timeout(120)
 class UserLockRedisIntegrationTests {
@@ -236,7 +237,10 @@ class UserLockRedisIntegrationTests {
 
 	}
 
-	/** State shared by both instances (one JVM), so that the test sees what ran where and when. */
+	/**
+	 * State shared by both instances (one JVM), so that the test sees what ran where and
+	 * when.
+	 */
 	static final class Shared {
 
 		static CountDownLatch entered = new CountDownLatch(1);

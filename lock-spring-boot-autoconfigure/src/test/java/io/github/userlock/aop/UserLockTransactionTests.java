@@ -36,9 +36,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The lock advice wraps {@code @Transactional} by default, so the lock is released after the commit and the
- * next holder reads the committed value; with the transaction advice ordered outside, it is not. Uses a real
- * embedded database (H2) and its transaction manager.
+ * The lock advice wraps {@code @Transactional} by default, so the lock is released after
+ * the commit and the next holder reads the committed value; with the transaction advice
+ * ordered outside, it is not. Uses a real embedded database (H2) and its transaction
+ * manager.
  */
 @Timeout(60)
 class UserLockTransactionTests {
@@ -157,7 +158,10 @@ class UserLockTransactionTests {
 			this.registry = registry;
 		}
 
-		/** A read-modify-write that loses updates unless every caller sees the previous commit. */
+		/**
+		 * A read-modify-write that loses updates unless every caller sees the previous
+		 * commit.
+		 */
 		@UserLock(key = "#uid")
 		@Transactional
 		public void increment(String uid) {

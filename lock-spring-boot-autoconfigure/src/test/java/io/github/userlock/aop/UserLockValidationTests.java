@@ -12,7 +12,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Start-up fails on every kind of {@code @UserLock} mistake, naming class, method and expression. */
+/**
+ * Start-up fails on every kind of {@code @UserLock} mistake, naming class, method and
+ * expression.
+ */
 @Timeout(30)
 class UserLockValidationTests {
 
@@ -87,19 +90,21 @@ class UserLockValidationTests {
 
 	@Test
 	void everyMistakeIsListed() {
-		this.runner.withBean(UnknownParameter.class).withBean(BadDuration.class).run((context) -> assertThat(context)
-			.getFailure()
-			.isInstanceOf(IllegalStateException.class)
-			.hasMessageContaining(UnknownParameter.class.getName())
-			.hasMessageContaining(BadDuration.class.getName()));
+		this.runner.withBean(UnknownParameter.class)
+			.withBean(BadDuration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining(UnknownParameter.class.getName())
+				.hasMessageContaining(BadDuration.class.getName()));
 	}
 
 	@Test
 	void mistakeOnAnInterfaceMethodFailsStartUp() {
-		this.runner.withBean(Implementation.class).run((context) -> assertThat(context).getFailure()
-			.isInstanceOf(IllegalStateException.class)
-			.hasMessageContaining(Implementation.class.getName() + ".redeem(String)")
-			.hasMessageContaining("#nobody"));
+		this.runner.withBean(Implementation.class)
+			.run((context) -> assertThat(context).getFailure()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining(Implementation.class.getName() + ".redeem(String)")
+				.hasMessageContaining("#nobody"));
 	}
 
 	@Test

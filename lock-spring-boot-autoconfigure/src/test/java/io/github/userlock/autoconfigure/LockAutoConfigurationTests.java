@@ -77,8 +77,8 @@ class LockAutoConfigurationTests {
 	@Test
 	void connectionFactoryThatIsNotLettuceFailsStartUpSayingWhatToDo() {
 		// only its type matters: start-up fails before any method of it is called
-		RedisConnectionFactory notLettuce = (RedisConnectionFactory) Proxy.newProxyInstance(
-				getClass().getClassLoader(), new Class<?>[] { RedisConnectionFactory.class }, (proxy, method, args) -> {
+		RedisConnectionFactory notLettuce = (RedisConnectionFactory) Proxy.newProxyInstance(getClass().getClassLoader(),
+				new Class<?>[] { RedisConnectionFactory.class }, (proxy, method, args) -> {
 					throw new UnsupportedOperationException(method.getName());
 				});
 		this.runner.withBean(RedisConnectionFactory.class, () -> notLettuce)
@@ -90,8 +90,9 @@ class LockAutoConfigurationTests {
 
 	@Test
 	void redisStoreBuildsTheRegistryOnTheLettuceConnectionFactoryWithTheProperties() {
-		withRedis().withPropertyValues("lock.key-prefix=app-lock:", "lock.wait-time=250ms", "lock.lease-time=7s",
-				"lock.max-key-length=64")
+		withRedis()
+			.withPropertyValues("lock.key-prefix=app-lock:", "lock.wait-time=250ms", "lock.lease-time=7s",
+					"lock.max-key-length=64")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(RedisLockRegistry.class).hasSingleBean(UserLockAdvisor.class);
 				RedisLockRegistry registry = context.getBean(RedisLockRegistry.class);
@@ -124,7 +125,8 @@ class LockAutoConfigurationTests {
 					registry.acquire("shutdown-" + i, Duration.ofSeconds(1)).release();
 				}
 			});
-		// the registry closed, waiting for the answers to its releases, before the connection factory shut the
+		// the registry closed, waiting for the answers to its releases, before the
+		// connection factory shut the
 		// client down: no release failed for a closed connection
 		assertThat(output).doesNotContain("Could not release lock 'shutdown-");
 		proxy.pass();
@@ -147,8 +149,8 @@ class LockAutoConfigurationTests {
 
 	@Test
 	void memoryStoreUsesTheInMemoryRegistryWithTheProperties() {
-		this.runner.withPropertyValues("lock.store=memory", "lock.wait-time=0", "lock.lease-time=5s",
-				"lock.max-key-length=16")
+		this.runner
+			.withPropertyValues("lock.store=memory", "lock.wait-time=0", "lock.lease-time=5s", "lock.max-key-length=16")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(InMemoryLockRegistry.class)
 					.hasSingleBean(UserLockAdvisor.class)
@@ -205,12 +207,12 @@ class LockAutoConfigurationTests {
 			.run((context) -> {
 				InMemoryLockRegistry registry = context.getBean(InMemoryLockRegistry.class);
 				Locked locked = context.getBean(Locked.class);
-				assertThat(locked.run("anyone", () -> CompletableFuture
-					.supplyAsync(() -> registry.tryAcquire("fixed-key").map((h) -> {
-						h.release();
-						return false;
-					}).orElse(true))
-					.join())).isTrue();
+				assertThat(locked.run("anyone",
+						() -> CompletableFuture.supplyAsync(() -> registry.tryAcquire("fixed-key").map((h) -> {
+							h.release();
+							return false;
+						}).orElse(true)).join()))
+					.isTrue();
 			});
 	}
 
@@ -319,12 +321,12 @@ class LockAutoConfigurationTests {
 				defaults.put(name, property.path("defaultValue").asString());
 			}
 		}
-		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(Map.entry("lock.enabled", "true"),
-				Map.entry("lock.store", "redis"), Map.entry("lock.key-prefix", "user-lock:"),
-				Map.entry("lock.wait-time", "3s"), Map.entry("lock.lease-time", "30s"),
-				Map.entry("lock.max-key-length", "512"), Map.entry("lock.order", "2147483637"),
-				Map.entry("lock.command-timeout", "2s"), Map.entry("lock.recheck-interval", "1s"),
-				Map.entry("lock.await-release", "true")));
+		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(
+				Map.ofEntries(Map.entry("lock.enabled", "true"), Map.entry("lock.store", "redis"),
+						Map.entry("lock.key-prefix", "user-lock:"), Map.entry("lock.wait-time", "3s"),
+						Map.entry("lock.lease-time", "30s"), Map.entry("lock.max-key-length", "512"),
+						Map.entry("lock.order", "2147483637"), Map.entry("lock.command-timeout", "2s"),
+						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "true")));
 	}
 
 	/** A bean with locked methods that does not need Reactor. */

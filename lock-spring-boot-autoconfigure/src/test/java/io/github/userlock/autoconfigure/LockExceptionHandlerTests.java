@@ -29,7 +29,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
-/** Lock exceptions reaching a controller become RFC 9457 problem details; the application's handler wins. */
+/**
+ * Lock exceptions reaching a controller become RFC 9457 problem details; the
+ * application's handler wins.
+ */
 @Timeout(30)
 class LockExceptionHandlerTests {
 
@@ -65,7 +68,8 @@ class LockExceptionHandlerTests {
 	@Test
 	void problemDetailsDoNotRevealTheLockKey() {
 		this.runner.run((context) -> mvc(context).perform(get("/conflict/0"))
-			.andExpect(content().string(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("secret-uid")))));
+			.andExpect(
+					content().string(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("secret-uid")))));
 	}
 
 	@Test
@@ -79,9 +83,10 @@ class LockExceptionHandlerTests {
 
 	@Test
 	void applicationExceptionHandlerWins() {
-		this.runner.withBean(OwnAdvice.class).run((context) -> mvc(context).perform(get("/conflict/0"))
-			.andExpect(status().isTooManyRequests())
-			.andExpect(content().string("own handler")));
+		this.runner.withBean(OwnAdvice.class)
+			.run((context) -> mvc(context).perform(get("/conflict/0"))
+				.andExpect(status().isTooManyRequests())
+				.andExpect(content().string("own handler")));
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -27,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The engine on a real three-master Redis Cluster (the same redis-server binary, cluster mode): every key a
- * script touches shares the lock key's slot, so acquire, release, renew and wake-ups work unchanged.
+ * The engine on a real three-master Redis Cluster (the same redis-server binary, cluster
+ * mode): every key a script touches shares the lock key's slot, so acquire, release,
+ * renew and wake-ups work unchanged.
  */
 @Timeout(120)
 class RedisLockRegistryClusterTests {
@@ -68,9 +69,7 @@ class RedisLockRegistryClusterTests {
 	private RedisLockRegistry instance() {
 		RedisClusterClient client = RedisClusterClient.create(RedisURI.create("127.0.0.1", nodes.get(0).port()));
 		clients.add(client);
-		RedisLockRegistry registry = RedisLockRegistry.builder(client)
-			.defaultLeaseTime(Duration.ofMillis(900))
-			.build();
+		RedisLockRegistry registry = RedisLockRegistry.builder(client).defaultLeaseTime(Duration.ofMillis(900)).build();
 		this.registries.add(registry);
 		return registry;
 	}
@@ -95,7 +94,8 @@ class RedisLockRegistryClusterTests {
 		ExecutorService executor = Executors.newFixedThreadPool(8);
 		try {
 			AtomicInteger overlaps = new AtomicInteger();
-			AtomicInteger[] holders = IntStream.range(0, 60).mapToObj((i) -> new AtomicInteger())
+			AtomicInteger[] holders = IntStream.range(0, 60)
+				.mapToObj((i) -> new AtomicInteger())
 				.toArray(AtomicInteger[]::new);
 			List<Future<?>> futures = new ArrayList<>();
 			for (int t = 0; t < 8; t++) {
@@ -144,8 +144,9 @@ class RedisLockRegistryClusterTests {
 					return handle.fencingToken();
 				}
 			});
-			await().atMost(Duration.ofSeconds(5)).until(() -> holder.storeKey("", "held-7") != null
-					&& clusterStrlen(holder.storeKey("", "held-7")) == 33);
+			await().atMost(Duration.ofSeconds(5))
+				.until(() -> holder.storeKey("", "held-7") != null
+						&& clusterStrlen(holder.storeKey("", "held-7")) == 33);
 			handles.forEach(LockHandle::release);
 			assertThat(waiter.get(5, TimeUnit.SECONDS)).isGreaterThan(handles.get(7).fencingToken());
 		}

@@ -7,7 +7,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The lock contract on Redis, with two registries on separate connections acting as two instances. */
+/**
+ * The lock contract on Redis, with two registries on separate connections acting as two
+ * instances.
+ */
 class RedisLockRegistryContractTests extends LockRegistryContractTests {
 
 	@RegisterExtension

@@ -33,7 +33,10 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** What only the Redis engine does: leases, the watchdog, wake-ups, fencing across instances, faults. */
+/**
+ * What only the Redis engine does: leases, the watchdog, wake-ups, fencing across
+ * instances, faults.
+ */
 @Timeout(120)
 class RedisLockRegistryTests {
 
@@ -227,7 +230,8 @@ class RedisLockRegistryTests {
 		}
 		assertThat(registry.localKeyCount()).isZero();
 		assertThat(registry.heldLockCount()).isZero();
-		// only the fencing counters remain: at most one per bucket, whatever the number of users
+		// only the fencing counters remain: at most one per bucket, whatever the number
+		// of users
 		assertThat(redis.server().keyCount()).isLessThanOrEqualTo(RedisLockRegistry.BUCKETS);
 		assertThat(admin().keys("user-lock:*}:*")).isEmpty();
 	}
@@ -269,7 +273,8 @@ class RedisLockRegistryTests {
 		finally {
 			redis.server().resume();
 		}
-		// the acquire that timed out ran when Redis woke up; it was undone by owner, so nothing is left held
+		// the acquire that timed out ran when Redis woke up; it was undone by owner, so
+		// nothing is left held
 		await().atMost(Duration.ofSeconds(5)).until(() -> registry.tryAcquire("mia").map((handle) -> {
 			handle.release();
 			return true;
@@ -318,7 +323,8 @@ class RedisLockRegistryTests {
 		proxy.cutAll();
 		proxy.pass();
 		// the paused instance reconnects
-		await().atMost(Duration.ofSeconds(10)).ignoreException(LockUnavailableException.class)
+		await().atMost(Duration.ofSeconds(10))
+			.ignoreException(LockUnavailableException.class)
 			.until(() -> paused.tryAcquire("probe").map((probe) -> {
 				probe.release();
 				return true;
@@ -396,7 +402,8 @@ class RedisLockRegistryTests {
 		}
 		redis.server().resetStats();
 		long start = System.nanoTime();
-		// renewals come every lease/3 = 500 ms, 500 locks per script call: 6 calls take about three periods.
+		// renewals come every lease/3 = 500 ms, 500 locks per script call: 6 calls take
+		// about three periods.
 		// Renewing lock by lock would make 1000 calls in the first period.
 		await().atMost(Duration.ofSeconds(10)).until(() -> scriptCalls() >= 6);
 		long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -438,7 +445,8 @@ class RedisLockRegistryTests {
 		for (int i = 1; i < tokens.size(); i++) {
 			assertThat(tokens.get(i)).as("token %d", i).isGreaterThan(tokens.get(i - 1));
 		}
-		// hand-offs between local threads skip Redis: well under one script call per acquisition
+		// hand-offs between local threads skip Redis: well under one script call per
+		// acquisition
 		assertThat(scriptCalls()).isLessThan(threads * perThread);
 	}
 

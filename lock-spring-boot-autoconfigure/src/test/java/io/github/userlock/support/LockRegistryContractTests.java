@@ -26,14 +26,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The contract every {@link LockRegistry} keeps, run against each implementation (the way ShedLock runs
- * one suite against all its providers). {@link #registry()} and {@link #otherInstance()} may be the same
- * object (one JVM) or two registries on one store (two application instances).
+ * The contract every {@link LockRegistry} keeps, run against each implementation (the way
+ * ShedLock runs one suite against all its providers). {@link #registry()} and
+ * {@link #otherInstance()} may be the same object (one JVM) or two registries on one
+ * store (two application instances).
  */
 @Timeout(60)
 public abstract class LockRegistryContractTests {
 
-	/** A new thread per task: a reused pool thread would re-enter a lock an earlier task still holds. */
+	/**
+	 * A new thread per task: a reused pool thread would re-enter a lock an earlier task
+	 * still holds.
+	 */
 	private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
 	private final java.util.concurrent.Executor executor = (runnable) -> {
@@ -270,8 +274,9 @@ public abstract class LockRegistryContractTests {
 			}
 		});
 		assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
-		await().atMost(Duration.ofSeconds(5)).until(() -> waiterThread.get().getState() == Thread.State.TIMED_WAITING
-				|| waiterThread.get().getState() == Thread.State.WAITING);
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> waiterThread.get().getState() == Thread.State.TIMED_WAITING
+					|| waiterThread.get().getState() == Thread.State.WAITING);
 		waiterThread.get().interrupt();
 		assertThat(waiter.get(10, TimeUnit.SECONDS)).isInstanceOf(LockInterruptedException.class)
 			.hasMessageContaining("'jack'");

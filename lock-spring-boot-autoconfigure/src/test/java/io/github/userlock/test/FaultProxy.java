@@ -16,20 +16,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A TCP proxy on {@code 127.0.0.1} that sits between clients and a target port (normally a
- * {@link RedisServer}) and injects network faults, switchable at run time:
+ * A TCP proxy on {@code 127.0.0.1} that sits between clients and a target port (normally
+ * a {@link RedisServer}) and injects network faults, switchable at run time:
  * <ul>
  * <li>{@link #pass()}: forward bytes as they come (the initial mode);</li>
  * <li>{@link #delay(Duration)}: forward each chunk only after the delay;</li>
- * <li>{@link #blackhole()}: keep connections open, accept new ones, but forward nothing in either direction.
- * Held bytes are not lost: they are forwarded once the mode is back to pass or delay, as TCP would after a
- * partition heals;</li>
+ * <li>{@link #blackhole()}: keep connections open, accept new ones, but forward nothing
+ * in either direction. Held bytes are not lost: they are forwarded once the mode is back
+ * to pass or delay, as TCP would after a partition heals;</li>
  * <li>{@link #cutAll()}: close every open connection now;</li>
- * <li>{@link #refuse(boolean)}: stop listening (new connections are refused) or listen again on the same
- * port.</li>
+ * <li>{@link #refuse(boolean)}: stop listening (new connections are refused) or listen
+ * again on the same port.</li>
  * </ul>
- * Threads are daemons (one acceptor, two per connection); at most {@value #MAX_CONNECTIONS} connections are
- * open at a time (more are closed at once). {@link #close()} closes the listener and every connection.
+ * Threads are daemons (one acceptor, two per connection); at most
+ * {@value #MAX_CONNECTIONS} connections are open at a time (more are closed at once).
+ * {@link #close()} closes the listener and every connection.
  */
 public final class FaultProxy implements AutoCloseable {
 
@@ -63,7 +64,8 @@ public final class FaultProxy implements AutoCloseable {
 	private volatile boolean closed;
 
 	/**
-	 * Open a proxy listening on a free port of {@code 127.0.0.1}, forwarding to {@code 127.0.0.1:targetPort}.
+	 * Open a proxy listening on a free port of {@code 127.0.0.1}, forwarding to
+	 * {@code 127.0.0.1:targetPort}.
 	 * @param targetPort the port to forward to
 	 */
 	public FaultProxy(int targetPort) {
@@ -119,7 +121,8 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * Forward nothing in either direction; connections, old and new, stay open and silent.
+	 * Forward nothing in either direction; connections, old and new, stay open and
+	 * silent.
 	 * @return this proxy
 	 */
 	public FaultProxy blackhole() {
@@ -127,8 +130,8 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * Close every open connection now (both sides). New connections are still accepted unless
-	 * {@link #refuse(boolean) refused}.
+	 * Close every open connection now (both sides). New connections are still accepted
+	 * unless {@link #refuse(boolean) refused}.
 	 * @return this proxy
 	 */
 	public FaultProxy cutAll() {
@@ -139,8 +142,8 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * Stop listening, so new connections are refused by the OS, or listen again on the same port. Open
-	 * connections are not affected (see {@link #cutAll()}).
+	 * Stop listening, so new connections are refused by the OS, or listen again on the
+	 * same port. Open connections are not affected (see {@link #cutAll()}).
 	 * @param refuse {@code true} to refuse new connections
 	 * @return this proxy
 	 */
@@ -170,7 +173,8 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * The number of connections accepted since the proxy opened (a reconnecting client increments it).
+	 * The number of connections accepted since the proxy opened (a reconnecting client
+	 * increments it).
 	 * @return the accepted connection count
 	 */
 	public long acceptedConnections() {
@@ -255,8 +259,9 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * The JDK releases a listening socket only once the thread blocked in accept() has returned; until then new
-	 * connections can still be accepted, so wait for the acceptor to end before reporting "refused".
+	 * The JDK releases a listening socket only once the thread blocked in accept() has
+	 * returned; until then new connections can still be accepted, so wait for the
+	 * acceptor to end before reporting "refused".
 	 */
 	private static void awaitTermination(@Nullable Thread thread) {
 		if (thread == null || thread == Thread.currentThread()) {
@@ -311,7 +316,8 @@ public final class FaultProxy implements AutoCloseable {
 	}
 
 	/**
-	 * Block until the current mode lets a chunk read at {@code readNanos} through, or the link is closed.
+	 * Block until the current mode lets a chunk read at {@code readNanos} through, or the
+	 * link is closed.
 	 * @return {@code false} if the link or proxy closed while waiting
 	 */
 	private boolean awaitForwarding(Link link, long readNanos) throws InterruptedException {
@@ -372,8 +378,8 @@ public final class FaultProxy implements AutoCloseable {
 		}
 
 		private void startPump(Socket from, Socket to, String direction) {
-			Thread thread = new Thread(() -> pump(from, to), "fault-proxy-" + FaultProxy.this.port + "-" + direction
-					+ "-" + from.getPort());
+			Thread thread = new Thread(() -> pump(from, to),
+					"fault-proxy-" + FaultProxy.this.port + "-" + direction + "-" + from.getPort());
 			thread.setDaemon(true);
 			thread.start();
 		}

@@ -35,16 +35,20 @@ import io.lettuce.core.resource.DefaultClientResources;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A handle on one real {@code redis-server} 7.0.15 process listening on {@code 127.0.0.1}.
+ * A handle on one real {@code redis-server} 7.0.15 process listening on
+ * {@code 127.0.0.1}.
  * <p>
- * The binary comes from the {@code org.signal:embedded-redis} jar and is extracted once per JVM. The port is
- * chosen when the handle is created and never changes, so {@link #restart()} brings the server back where
- * clients expect it and they can reconnect. Every process started here is killed when the JVM exits (a
- * shutdown hook, plus a watchdog process that kills the server if the JVM dies without running hooks). The
- * server runs with no persistence: {@code --save "" --appendonly no}, so a restart starts empty.
+ * The binary comes from the {@code org.signal:embedded-redis} jar and is extracted once
+ * per JVM. The port is chosen when the handle is created and never changes, so
+ * {@link #restart()} brings the server back where clients expect it and they can
+ * reconnect. Every process started here is killed when the JVM exits (a shutdown hook,
+ * plus a watchdog process that kills the server if the JVM dies without running hooks).
+ * The server runs with no persistence: {@code --save "" --appendonly no}, so a restart
+ * starts empty.
  * <p>
- * Admin helpers ({@link #flushAll()}, {@link #keyCount()}, {@link #info(String)}, ...) use a Lettuce connection
- * with a 2 s timeout, authenticated with the default user's password if one was configured.
+ * Admin helpers ({@link #flushAll()}, {@link #keyCount()}, {@link #info(String)}, ...)
+ * use a Lettuce connection with a 2 s timeout, authenticated with the default user's
+ * password if one was configured.
  * <p>
  * Not thread-safe for concurrent lifecycle calls; a test drives it from one thread.
  */
@@ -110,8 +114,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Create a handle (not started) with the given extra {@code redis-server} arguments, e.g.
-	 * {@code "--maxmemory", "10mb"}.
+	 * Create a handle (not started) with the given extra {@code redis-server} arguments,
+	 * e.g. {@code "--maxmemory", "10mb"}.
 	 * @param extraArgs arguments appended after the harness defaults
 	 * @return a new, stopped server handle
 	 */
@@ -128,11 +132,12 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Start the process and wait until it answers PING (at most {@link #START_TIMEOUT}). If the port was taken
-	 * by another process before the first start, a new free port is chosen; after a successful start the port
-	 * is fixed for the lifetime of this handle.
+	 * Start the process and wait until it answers PING (at most {@link #START_TIMEOUT}).
+	 * If the port was taken by another process before the first start, a new free port is
+	 * chosen; after a successful start the port is fixed for the lifetime of this handle.
 	 * @return this server
-	 * @throws IllegalStateException if the server does not come up, with its output in the message
+	 * @throws IllegalStateException if the server does not come up, with its output in
+	 * the message
 	 */
 	public synchronized RedisServer start() {
 		if (isRunning()) {
@@ -156,8 +161,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Stop the server gracefully (SIGTERM, resuming it first if paused); if it has not exited after 5 s it is
-	 * killed. Does nothing if it is not running.
+	 * Stop the server gracefully (SIGTERM, resuming it first if paused); if it has not
+	 * exited after 5 s it is killed. Does nothing if it is not running.
 	 */
 	public synchronized void stop() {
 		closeAdmin();
@@ -179,7 +184,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Kill the server immediately (SIGKILL), as a crash would. Does nothing if it is not running.
+	 * Kill the server immediately (SIGKILL), as a crash would. Does nothing if it is not
+	 * running.
 	 */
 	public synchronized void kill() {
 		closeAdmin();
@@ -194,7 +200,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * {@link #stop()} then {@link #start()} on the same port. The data is lost (no persistence).
+	 * {@link #stop()} then {@link #start()} on the same port. The data is lost (no
+	 * persistence).
 	 * @return this server
 	 */
 	public synchronized RedisServer restart() {
@@ -203,7 +210,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Freeze the process with SIGSTOP: connections stay open, but nothing is answered until {@link #resume()}.
+	 * Freeze the process with SIGSTOP: connections stay open, but nothing is answered
+	 * until {@link #resume()}.
 	 */
 	public synchronized void pause() {
 		Process p = requireRunning();
@@ -214,7 +222,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Continue a process frozen by {@link #pause()} (SIGCONT). Does nothing if it is not paused.
+	 * Continue a process frozen by {@link #pause()} (SIGCONT). Does nothing if it is not
+	 * paused.
 	 */
 	public synchronized void resume() {
 		Process p = this.process;
@@ -246,7 +255,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * The TCP port, fixed for the lifetime of this handle (after the first successful start).
+	 * The TCP port, fixed for the lifetime of this handle (after the first successful
+	 * start).
 	 * @return the port
 	 */
 	public int port() {
@@ -270,7 +280,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * A Lettuce URI for this server carrying the admin credentials (the {@code requirepass} password, if any).
+	 * A Lettuce URI for this server carrying the admin credentials (the
+	 * {@code requirepass} password, if any).
 	 * @return a new URI
 	 */
 	public RedisURI redisUri() {
@@ -278,8 +289,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * A Lettuce URI with this server's admin credentials but another port, e.g. a {@link FaultProxy} in front
-	 * of this server.
+	 * A Lettuce URI with this server's admin credentials but another port, e.g. a
+	 * {@link FaultProxy} in front of this server.
 	 * @param port the port to connect to
 	 * @return a new URI
 	 */
@@ -321,7 +332,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * The {@code INFO section} fields as a map ({@code field -> value}), comments and blank lines skipped.
+	 * The {@code INFO section} fields as a map ({@code field -> value}), comments and
+	 * blank lines skipped.
 	 * @param section an INFO section, e.g. {@code "clients"}
 	 * @return the fields, in reply order
 	 */
@@ -337,9 +349,10 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Calls per command since start or the last {@link #resetStats()}, from {@code INFO commandstats}. Keys are
-	 * lower-case command names as Redis reports them (e.g. {@code "set"}, {@code "evalsha"},
-	 * {@code "client|setname"}); commands never called are absent.
+	 * Calls per command since start or the last {@link #resetStats()}, from
+	 * {@code INFO commandstats}. Keys are lower-case command names as Redis reports them
+	 * (e.g. {@code "set"}, {@code "evalsha"}, {@code "client|setname"}); commands never
+	 * called are absent.
 	 * @return the call counts
 	 */
 	public Map<String, Long> commandStats() {
@@ -375,7 +388,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * The number of connected clients ({@code connected_clients}, which includes the admin connection).
+	 * The number of connected clients ({@code connected_clients}, which includes the
+	 * admin connection).
 	 * @return the client count
 	 */
 	public int connectedClients() {
@@ -384,8 +398,8 @@ public final class RedisServer implements AutoCloseable {
 
 	/**
 	 * Run an arbitrary command on the admin connection (2 s timeout), e.g.
-	 * {@code server.admin(c -> c.pttl("user-lock:x"))}. The connection is re-opened if the server was
-	 * restarted.
+	 * {@code server.admin(c -> c.pttl("user-lock:x"))}. The connection is re-opened if
+	 * the server was restarted.
 	 * @param <T> the result type
 	 * @param action what to run
 	 * @return its result
@@ -451,9 +465,8 @@ public final class RedisServer implements AutoCloseable {
 	private void launch() {
 		List<String> command = new ArrayList<>();
 		command.add(binary().toString());
-		Collections.addAll(command, "--port", String.valueOf(this.port), "--bind", HOST, "--save", "",
-				"--appendonly", "no", "--protected-mode", "no", "--daemonize", "no", "--dir",
-				this.workDir.toString());
+		Collections.addAll(command, "--port", String.valueOf(this.port), "--bind", HOST, "--save", "", "--appendonly",
+				"no", "--protected-mode", "no", "--daemonize", "no", "--dir", this.workDir.toString());
 		command.addAll(this.extraArgs);
 		Process p;
 		try {
@@ -485,9 +498,8 @@ public final class RedisServer implements AutoCloseable {
 		p.destroyForcibly();
 		awaitExit(p, STOP_TIMEOUT);
 		forget(p);
-		throw new IllegalStateException(
-				"redis-server did not answer PING within " + START_TIMEOUT + " on port " + this.port + ". Output:\n"
-						+ output());
+		throw new IllegalStateException("redis-server did not answer PING within " + START_TIMEOUT + " on port "
+				+ this.port + ". Output:\n" + output());
 	}
 
 	private boolean answersPing() {
@@ -513,7 +525,8 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	private @Nullable Process startWatchdog(long redisPid) {
-		// Kills redis-server if this JVM dies without running shutdown hooks (e.g. SIGKILL by a fork timeout).
+		// Kills redis-server if this JVM dies without running shutdown hooks (e.g.
+		// SIGKILL by a fork timeout).
 		String script = "while kill -0 \"$1\" 2>/dev/null && kill -0 \"$2\" 2>/dev/null; do sleep 1; done; "
 				+ "kill -0 \"$2\" 2>/dev/null && kill -9 \"$2\"";
 		try {
@@ -572,8 +585,7 @@ public final class RedisServer implements AutoCloseable {
 
 	private static void signal(Process p, String signal) {
 		try {
-			Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid()))
-				.redirectErrorStream(true)
+			Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).redirectErrorStream(true)
 				.redirectOutput(ProcessBuilder.Redirect.DISCARD)
 				.start();
 			if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
@@ -701,8 +713,8 @@ public final class RedisServer implements AutoCloseable {
 		}
 
 		/**
-		 * Require a password for the default user ({@code --requirepass}); the admin connection and
-		 * {@link RedisServer#redisUri()} use it.
+		 * Require a password for the default user ({@code --requirepass}); the admin
+		 * connection and {@link RedisServer#redisUri()} use it.
 		 * @param password the password
 		 * @return this builder
 		 */
@@ -716,8 +728,8 @@ public final class RedisServer implements AutoCloseable {
 
 		/**
 		 * Define an ACL user with a rule in {@code ACL SETUSER} syntax, e.g.
-		 * {@code "app on >secret ~user-lock:* +@all"} (passed as {@code --user ...}, verified on 7.0.15). Cannot
-		 * be combined with an {@code --aclfile} argument.
+		 * {@code "app on >secret ~user-lock:* +@all"} (passed as {@code --user ...},
+		 * verified on 7.0.15). Cannot be combined with an {@code --aclfile} argument.
 		 * @param rule the user name followed by its rules, separated by spaces
 		 * @return this builder
 		 */
@@ -728,8 +740,9 @@ public final class RedisServer implements AutoCloseable {
 		}
 
 		/**
-		 * Credentials for the admin connection and {@link RedisServer#redisUri()}, needed when the default user
-		 * is disabled or protected by an ACL rule rather than by {@link #password(String)}.
+		 * Credentials for the admin connection and {@link RedisServer#redisUri()}, needed
+		 * when the default user is disabled or protected by an ACL rule rather than by
+		 * {@link #password(String)}.
 		 * @param user the ACL user name
 		 * @param password its password
 		 * @return this builder

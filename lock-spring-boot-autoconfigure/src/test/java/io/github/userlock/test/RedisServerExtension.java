@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * JUnit 5 extension that runs one or more real {@code redis-server} processes for a test class:
+ * JUnit 5 extension that runs one or more real {@code redis-server} processes for a test
+ * class:
  *
  * <pre class="code">
  * &#64;RegisterExtension
@@ -27,18 +28,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * Guarantees:
  * <ul>
- * <li>the servers are started before all tests and stopped after all tests of the class that registered the
- * extension (nested classes share them);</li>
- * <li>before each test, every server that a previous test left paused is resumed, every stopped or killed
- * server is started again on its port, then all its data is flushed and its statistics reset
- * ({@code CONFIG RESETSTAT}), so {@link RedisServer#commandStats()} counts only the current test; every
- * {@link #newProxy() proxy} is put back in pass mode and listening;</li>
- * <li>the clients from {@link #client()}/{@link #newClient()} and the proxies from {@link #newProxy()} are
- * closed after all tests.</li>
+ * <li>the servers are started before all tests and stopped after all tests of the class
+ * that registered the extension (nested classes share them);</li>
+ * <li>before each test, every server that a previous test left paused is resumed, every
+ * stopped or killed server is started again on its port, then all its data is flushed and
+ * its statistics reset ({@code CONFIG RESETSTAT}), so {@link RedisServer#commandStats()}
+ * counts only the current test; every {@link #newProxy() proxy} is put back in pass mode
+ * and listening;</li>
+ * <li>the clients from {@link #client()}/{@link #newClient()} and the proxies from
+ * {@link #newProxy()} are closed after all tests.</li>
  * </ul>
- * Server-side configuration changed by a test ({@code CONFIG SET}, loaded scripts) is not reset unless the
- * server was restarted. Register it in a {@code static} field: in an instance field, {@code beforeAll} is not
- * called (servers are then started lazily before the first test and only stopped at JVM exit).
+ * Server-side configuration changed by a test ({@code CONFIG SET}, loaded scripts) is not
+ * reset unless the server was restarted. Register it in a {@code static} field: in an
+ * instance field, {@code beforeAll} is not called (servers are then started lazily before
+ * the first test and only stopped at JVM exit).
  */
 public final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
 
@@ -94,7 +97,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * Require a password for the default user; clients from this extension authenticate with it.
+	 * Require a password for the default user; clients from this extension authenticate
+	 * with it.
 	 * @param password the password
 	 * @return this extension
 	 */
@@ -157,7 +161,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * A shared client for the first server, created on first use and shut down after all tests.
+	 * A shared client for the first server, created on first use and shut down after all
+	 * tests.
 	 * @return the client
 	 */
 	public synchronized RedisClient client() {
@@ -170,8 +175,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * A new client for the first server, e.g. to act as a separate application instance. Shut down after all
-	 * tests.
+	 * A new client for the first server, e.g. to act as a separate application instance.
+	 * Shut down after all tests.
 	 * @return a new client
 	 */
 	public RedisClient newClient() {
@@ -188,8 +193,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * A new client that connects through a proxy to the first server, with that server's credentials. Shut
-	 * down after all tests.
+	 * A new client that connects through a proxy to the first server, with that server's
+	 * credentials. Shut down after all tests.
 	 * @param proxy a proxy in front of the first server
 	 * @return a new client
 	 */
@@ -213,8 +218,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * A new {@link FaultProxy} in front of the first server, closed after all tests and reset to pass mode
-	 * before each test.
+	 * A new {@link FaultProxy} in front of the first server, closed after all tests and
+	 * reset to pass mode before each test.
 	 * @return a new proxy
 	 */
 	public FaultProxy newProxy() {
@@ -222,8 +227,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 	}
 
 	/**
-	 * A new {@link FaultProxy} in front of a server, closed after all tests and reset to pass mode before each
-	 * test.
+	 * A new {@link FaultProxy} in front of a server, closed after all tests and reset to
+	 * pass mode before each test.
 	 * @param server the target server
 	 * @return a new proxy
 	 */

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link RedisServerExtension}: several servers, and the reset before each test.
+ * Tests for {@link RedisServerExtension}: several servers, and the reset before each
+ * test.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RedisServerExtensionTests {
@@ -36,7 +37,8 @@ class RedisServerExtensionTests {
 	}
 
 	/**
-	 * Each test leaves the servers in a bad state; the next one (in order) checks the extension repaired it.
+	 * Each test leaves the servers in a bad state; the next one (in order) checks the
+	 * extension repaired it.
 	 */
 	@Nested
 	@TestMethodOrder(MethodOrderer.OrderAnnotation.class)

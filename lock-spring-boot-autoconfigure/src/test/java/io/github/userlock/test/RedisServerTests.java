@@ -148,7 +148,9 @@ class RedisServerTests {
 
 	@Test
 	void aclUserRestrictedToThePrefixGetsNoPermOnOtherKeys() {
-		try (RedisServer server = RedisServer.builder().aclUser("app on >app-secret ~user-lock:* +@all").build()
+		try (RedisServer server = RedisServer.builder()
+			.aclUser("app on >app-secret ~user-lock:* +@all")
+			.build()
 			.start()) {
 			RedisURI uri = RedisURI.builder()
 				.withHost(server.host())

@@ -24,22 +24,25 @@ import org.springframework.core.ResolvableType;
 import org.springframework.core.env.ConfigurableEnvironment;
 
 /**
- * Starts an embedded {@code redis-server} (the binary in {@code org.signal:embedded-redis}) on
- * {@code spring.data.redis.port} when the configured host is this machine and nothing listens on that port,
- * so that the sample runs with nothing installed; a second instance then finds the port taken and shares
- * that server. Turned off by {@code sample.embedded-redis=false}, a {@code spring.data.redis.url}, Sentinel
- * or Cluster configuration, or a host other than {@code localhost}/{@code 127.0.0.1}.
+ * Starts an embedded {@code redis-server} (the binary in
+ * {@code org.signal:embedded-redis}) on {@code spring.data.redis.port} when the
+ * configured host is this machine and nothing listens on that port, so that the sample
+ * runs with nothing installed; a second instance then finds the port taken and shares
+ * that server. Turned off by {@code sample.embedded-redis=false}, a
+ * {@code spring.data.redis.url}, Sentinel or Cluster configuration, or a host other than
+ * {@code localhost}/{@code 127.0.0.1}.
  *
  * <p>
- * Why a listener registered in {@code META-INF/spring.factories} and not a bean: it handles
- * {@link ApplicationEnvironmentPreparedEvent}, which {@code SpringApplication} publishes once the
- * configuration (files, command line, test properties) is known and before the application context even
- * exists, so the server is up before any bean, in particular the Redis connection factory and the lock
- * registry, can connect, whatever their creation order. A bean would have to be made a dependency of each
- * of those. On {@link ApplicationPreparedEvent} it registers the server's shutdown as the first disposable
- * bean of the context, so the context destroys it last, after the connection factory and the lock
- * registry are closed (they may still talk to Redis while closing); on {@link ApplicationFailedEvent} it
- * stops it too.
+ * Why a listener registered in {@code META-INF/spring.factories} and not a bean: it
+ * handles {@link ApplicationEnvironmentPreparedEvent}, which {@code SpringApplication}
+ * publishes once the configuration (files, command line, test properties) is known and
+ * before the application context even exists, so the server is up before any bean, in
+ * particular the Redis connection factory and the lock registry, can connect, whatever
+ * their creation order. A bean would have to be made a dependency of each of those. On
+ * {@link ApplicationPreparedEvent} it registers the server's shutdown as the first
+ * disposable bean of the context, so the context destroys it last, after the connection
+ * factory and the lock registry are closed (they may still talk to Redis while closing);
+ * on {@link ApplicationFailedEvent} it stops it too.
  */
 public final class EmbeddedRedisLauncher implements GenericApplicationListener {
 
@@ -57,7 +60,10 @@ public final class EmbeddedRedisLauncher implements GenericApplicationListener {
 				|| ApplicationFailedEvent.class.isAssignableFrom(type));
 	}
 
-	/** After the configuration files are loaded (that happens on the same event, at a higher precedence). */
+	/**
+	 * After the configuration files are loaded (that happens on the same event, at a
+	 * higher precedence).
+	 */
 	@Override
 	public int getOrder() {
 		return Ordered.LOWEST_PRECEDENCE;
@@ -96,7 +102,8 @@ public final class EmbeddedRedisLauncher implements GenericApplicationListener {
 		}
 		RedisServer server = RedisServer.builder()
 			.port(port)
-			// "-::1": also on IPv6 loopback when the machine has it, as "localhost" may resolve there
+			// "-::1": also on IPv6 loopback when the machine has it, as "localhost" may
+			// resolve there
 			.setting("bind 127.0.0.1 -::1")
 			.setting("save \"\"")
 			.setting("appendonly no")
@@ -110,8 +117,10 @@ public final class EmbeddedRedisLauncher implements GenericApplicationListener {
 				logger.info("Using the Redis another process started on {}:{}", host, port);
 				return;
 			}
-			throw new IllegalStateException("Cannot start the embedded redis-server on port " + port
-					+ "; set spring.data.redis.host/port to a running Redis or sample.embedded-redis=false", ex);
+			throw new IllegalStateException(
+					"Cannot start the embedded redis-server on port " + port
+							+ "; set spring.data.redis.host/port to a running Redis or sample.embedded-redis=false",
+					ex);
 		}
 		this.server = server;
 		logger.info("Started an embedded redis-server on 127.0.0.1:{}; it stops with this application", port);

@@ -1,6 +1,9 @@
 package io.github.userlock.sample;
 
-/** A redeem asked for more points than the user has; nothing was written. Answered with 422. */
+/**
+ * A redeem asked for more points than the user has; nothing was written. Answered with
+ * 422.
+ */
 class InsufficientPointsException extends RuntimeException {
 
 	private static final long serialVersionUID = 1L;

@@ -13,9 +13,10 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
 /**
- * The HTTP API of the wallet. Input is checked before anything touches Redis: a non-positive amount is
- * {@code 400} here, a non-numeric or missing one is {@code 400} from Spring MVC, and a uid the lock would
- * refuse (blank, longer than {@code lock.max-key-length}) is {@code 400} as well.
+ * The HTTP API of the wallet. Input is checked before anything touches Redis: a
+ * non-positive amount is {@code 400} here, a non-numeric or missing one is {@code 400}
+ * from Spring MVC, and a uid the lock would refuse (blank, longer than
+ * {@code lock.max-key-length}) is {@code 400} as well.
  */
 @RestController
 @RequestMapping("/users/{uid}/points")
@@ -46,10 +47,12 @@ class PointsController {
 	}
 
 	/**
-	 * The check {@code @UserLock} applies to its key, done here as well: {@code @UserLock} already refuses
-	 * such a uid before any Redis call (an {@code IllegalArgumentException}, answered with 400 by
+	 * The check {@code @UserLock} applies to its key, done here as well:
+	 * {@code @UserLock} already refuses such a uid before any Redis call (an
+	 * {@code IllegalArgumentException}, answered with 400 by
 	 * {@link SampleExceptionHandler}), but the read endpoint is not locked, and with
-	 * {@code lock.enabled=false} nothing else would stop a write under {@code "points: "}.
+	 * {@code lock.enabled=false} nothing else would stop a write under
+	 * {@code "points: "}.
 	 */
 	private String checkUid(String uid) {
 		return LockKeys.validate(uid, this.maxUidBytes);

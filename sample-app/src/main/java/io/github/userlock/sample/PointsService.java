@@ -8,10 +8,11 @@ import org.springframework.stereotype.Service;
 import org.springframework.web.server.ResponseStatusException;
 
 /**
- * The wallet. Each update is a plain {@code GET}, a pause ({@code sample.work-delay}, standing for real
- * work: a call to another service, a database transaction), then a {@code SET}. Nothing in Redis makes that
- * sequence atomic; only {@link UserLock @UserLock} keeps two concurrent updates of one user, on this
- * instance or another, from reading the same balance and one of them overwriting the other.
+ * The wallet. Each update is a plain {@code GET}, a pause ({@code sample.work-delay},
+ * standing for real work: a call to another service, a database transaction), then a
+ * {@code SET}. Nothing in Redis makes that sequence atomic; only
+ * {@link UserLock @UserLock} keeps two concurrent updates of one user, on this instance
+ * or another, from reading the same balance and one of them overwriting the other.
  */
 @Service
 class PointsService {

@@ -14,9 +14,11 @@ import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBui
 import org.springframework.context.annotation.Bean;
 
 /**
- * A points wallet, {@code GET /users/{uid}/points} and {@code POST /users/{uid}/points/grant|redeem?amount=N},
- * whose balances live in Redis and are updated with a deliberately non-atomic read, pause, write: run two
- * instances with {@code --lock.enabled=false} and concurrent redeems lose updates; with the lock they do not.
+ * A points wallet, {@code GET /users/{uid}/points} and {@code POST
+ * /users/{uid}/points/grant|redeem?amount=N}, whose balances live in Redis and are
+ * updated with a deliberately non-atomic read, pause, write: run two instances with
+ * {@code --lock.enabled=false} and concurrent redeems lose updates; with the lock they do
+ * not.
  */
 @SpringBootApplication
 @ConfigurationPropertiesScan
@@ -27,10 +29,10 @@ public class SampleApplication {
 	}
 
 	/**
-	 * While Redis is unreachable, refuse Redis commands at once instead of queueing them until they time out.
-	 * Besides answering 503 sooner, this means a command the caller was told had failed is never sent later
-	 * when the connection comes back (a queued {@code SET} of a balance would otherwise land after the
-	 * request already failed).
+	 * While Redis is unreachable, refuse Redis commands at once instead of queueing them
+	 * until they time out. Besides answering 503 sooner, this means a command the caller
+	 * was told had failed is never sent later when the connection comes back (a queued
+	 * {@code SET} of a balance would otherwise land after the request already failed).
 	 */
 	@Bean
 	LettuceClientOptionsBuilderCustomizer rejectCommandsWhileDisconnected() {
@@ -38,8 +40,9 @@ public class SampleApplication {
 	}
 
 	/**
-	 * Lettuce retries a lost connection with an exponential back-off of up to 30 s by default; capping it at
-	 * 1 s makes the application serve again within about a second of Redis coming back.
+	 * Lettuce retries a lost connection with an exponential back-off of up to 30 s by
+	 * default; capping it at 1 s makes the application serve again within about a second
+	 * of Redis coming back.
 	 */
 	@Bean
 	ClientResourcesBuilderCustomizer fastReconnect() {

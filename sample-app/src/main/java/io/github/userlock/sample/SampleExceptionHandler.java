@@ -12,16 +12,19 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Problem details ({@code application/problem+json}) for every error of the sample. Spring MVC's own errors
- * (a missing or non-numeric {@code amount}, an unknown path) come from {@link ResponseEntityExceptionHandler};
- * the lock's {@code 409} and {@code 503} come from the starter's handler; this class adds the wallet's
- * {@code 400}, {@code 422} and the {@code 503} of a Redis failure outside the lock (e.g. on the unlocked
- * read).
+ * Problem details ({@code application/problem+json}) for every error of the sample.
+ * Spring MVC's own errors (a missing or non-numeric {@code amount}, an unknown path) come
+ * from {@link ResponseEntityExceptionHandler}; the lock's {@code 409} and {@code 503}
+ * come from the starter's handler; this class adds the wallet's {@code 400}, {@code 422}
+ * and the {@code 503} of a Redis failure outside the lock (e.g. on the unlocked read).
  */
 @RestControllerAdvice
 class SampleExceptionHandler extends ResponseEntityExceptionHandler {
 
-	/** A uid that is not a valid lock key; in this application no other request input raises it. */
+	/**
+	 * A uid that is not a valid lock key; in this application no other request input
+	 * raises it.
+	 */
 	@ExceptionHandler(IllegalArgumentException.class)
 	ResponseEntity<ProblemDetail> badRequest(IllegalArgumentException ex) {
 		return problem(HttpStatus.BAD_REQUEST, "Invalid uid: " + ex.getMessage());
@@ -32,7 +35,10 @@ class SampleExceptionHandler extends ResponseEntityExceptionHandler {
 		return problem(HttpStatus.UNPROCESSABLE_ENTITY, ex.getMessage());
 	}
 
-	/** Redis refused or timed out a command of the wallet itself (not of the lock): the store is unavailable. */
+	/**
+	 * Redis refused or timed out a command of the wallet itself (not of the lock): the
+	 * store is unavailable.
+	 */
 	@ExceptionHandler({ DataAccessResourceFailureException.class, TransientDataAccessException.class,
 			RedisSystemException.class })
 	ResponseEntity<ProblemDetail> storeUnavailable(RuntimeException ex) {

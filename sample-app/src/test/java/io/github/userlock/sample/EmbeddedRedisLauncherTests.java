@@ -14,8 +14,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The embedded redis-server: started when nothing listens on the configured port, shared by a second
- * instance, stopped with the instance that started it; not started when a Redis is already there.
+ * The embedded redis-server: started when nothing listens on the configured port, shared
+ * by a second instance, stopped with the instance that started it; not started when a
+ * Redis is already there.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EmbeddedRedisLauncherTests {
@@ -24,8 +25,7 @@ class EmbeddedRedisLauncherTests {
 	static RedisServerExtension redis = new RedisServerExtension();
 
 	@Test
-	void startsAnEmbeddedRedisWhenNothingListensSharesItWithASecondInstanceAndStopsItWithTheFirst()
-			throws IOException {
+	void startsAnEmbeddedRedisWhenNothingListensSharesItWithASecondInstanceAndStopsItWithTheFirst() throws IOException {
 		int port = freePort();
 		assertThat(listening(port)).isFalse();
 		try (SampleInstance first = SampleInstance.start("server.port=0", "spring.data.redis.port=" + port)) {

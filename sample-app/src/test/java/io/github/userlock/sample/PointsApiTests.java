@@ -20,8 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The HTTP contract of one instance on a real redis-server: answers, problem details, and that bad input
- * writes nothing.
+ * The HTTP contract of one instance on a real redis-server: answers, problem details, and
+ * that bad input writes nothing.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PointsApiTests {
@@ -58,9 +58,10 @@ class PointsApiTests {
 	}
 
 	@ParameterizedTest(name = "{0} {1}?amount={2}")
-	@CsvSource(delimiter = '|', value = { "grant|dave|0", "grant|dave|-5", "grant|dave|abc", "grant|dave|1.5",
-			"grant|dave|99999999999999999999", "redeem|dave|0", "redeem|dave|-1", "redeem|dave|ten",
-			"grant|%20|10", "redeem|%20|10", "grant|%20%20%09|10" })
+	@CsvSource(delimiter = '|',
+			value = { "grant|dave|0", "grant|dave|-5", "grant|dave|abc", "grant|dave|1.5",
+					"grant|dave|99999999999999999999", "redeem|dave|0", "redeem|dave|-1", "redeem|dave|ten",
+					"grant|%20|10", "redeem|%20|10", "grant|%20%20%09|10" })
 	void badAmountOrUidIs400ProblemAndWritesNothing(String operation, String uid, String amount) {
 		assertBadRequestWritesNothing(app.post("/users/" + uid + "/points/" + operation + "?amount=" + amount));
 	}
@@ -101,7 +102,8 @@ class PointsApiTests {
 
 	@Test
 	void redeemWhileAnotherInstanceHoldsTheUsersLockIs409WithRetryAfter() {
-		// another instance: its own client and registry on the same Redis, with the starter's default prefix
+		// another instance: its own client and registry on the same Redis, with the
+		// starter's default prefix
 		try (RedisLockRegistry other = RedisLockRegistry.builder(redis.newClient()).build();
 				LockHandle held = other.acquire("frank", Duration.ofSeconds(1))) {
 			assertThat(held.isHeld()).isTrue();
@@ -130,7 +132,8 @@ class PointsApiTests {
 		assertThat(read.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
 		redis.server().start();
-		// the restarted server is empty (no persistence): the first grant after recovery starts from 0
+		// the restarted server is empty (no persistence): the first grant after recovery
+		// starts from 0
 		await().atMost(Duration.ofSeconds(15))
 			.pollInterval(Duration.ofMillis(100))
 			.untilAsserted(() -> assertThat(app.grant("grace", "7").statusCode()).isEqualTo(200));
@@ -138,7 +141,10 @@ class PointsApiTests {
 		assertThat(app.balance("grace")).isZero();
 	}
 
-	/** Runs a request that must be answered within 5 s (the sample bounds Redis calls to 2 s). */
+	/**
+	 * Runs a request that must be answered within 5 s (the sample bounds Redis calls to 2
+	 * s).
+	 */
 	private static HttpResponse<String> timed(Supplier<HttpResponse<String>> request) {
 		long startedAt = System.nanoTime();
 		HttpResponse<String> response = request.get();

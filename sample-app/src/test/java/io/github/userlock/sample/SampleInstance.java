@@ -19,8 +19,9 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * One running instance of the sample (a full Spring Boot application on a random HTTP port) and an HTTP
- * client for it. Several instances on one {@link RedisServer} are the "instances" of a scaled-out service.
+ * One running instance of the sample (a full Spring Boot application on a random HTTP
+ * port) and an HTTP client for it. Several instances on one {@link RedisServer} are the
+ * "instances" of a scaled-out service.
  */
 final class SampleInstance implements AutoCloseable {
 
@@ -42,8 +43,8 @@ final class SampleInstance implements AutoCloseable {
 	}
 
 	/**
-	 * Start an instance using {@code redis}, with the sample's {@code application.yml} plus {@code properties}
-	 * ({@code "name=value"}).
+	 * Start an instance using {@code redis}, with the sample's {@code application.yml}
+	 * plus {@code properties} ({@code "name=value"}).
 	 */
 	static SampleInstance start(RedisServer redis, String... properties) {
 		List<String> all = new ArrayList<>(List.of("server.port=0", "spring.data.redis.host=127.0.0.1",
@@ -53,8 +54,9 @@ final class SampleInstance implements AutoCloseable {
 	}
 
 	/**
-	 * Start an instance with the sample's {@code application.yml} plus {@code properties} only, passed as
-	 * command-line arguments so that they override {@code application.yml}.
+	 * Start an instance with the sample's {@code application.yml} plus {@code properties}
+	 * only, passed as command-line arguments so that they override
+	 * {@code application.yml}.
 	 */
 	static SampleInstance start(String... properties) {
 		String[] args = Arrays.stream(properties).map((property) -> "--" + property).toArray(String[]::new);
@@ -84,7 +86,9 @@ final class SampleInstance implements AutoCloseable {
 		return send(HttpRequest.newBuilder(uri(pathAndQuery)).POST(HttpRequest.BodyPublishers.noBody()));
 	}
 
-	/** The balance of {@code uid} as the API reports it; fails unless the answer is 200. */
+	/**
+	 * The balance of {@code uid} as the API reports it; fails unless the answer is 200.
+	 */
 	long balance(String uid) {
 		HttpResponse<String> response = get(uid);
 		if (response.statusCode() != 200) {

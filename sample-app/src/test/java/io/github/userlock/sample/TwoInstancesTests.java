@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Two instances of the sample on one Redis, as two replicas behind a load balancer: concurrent redeems for
- * one user, half sent to each instance.
+ * Two instances of the sample on one Redis, as two replicas behind a load balancer:
+ * concurrent redeems for one user, half sent to each instance.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TwoInstancesTests {
@@ -32,9 +32,9 @@ class TwoInstancesTests {
 
 	@Test
 	void withTheLockEveryAcceptedRedeemIsDeductedAndTheOthersAreRefusedWith409() throws Exception {
-		// each redeem holds the user's lock for 200 ms; a request waits at most 200 ms for it
-		try (SampleInstance a = SampleInstance.start(redis.server(), "sample.work-delay=200ms",
-				"lock.wait-time=200ms");
+		// each redeem holds the user's lock for 200 ms; a request waits at most 200 ms
+		// for it
+		try (SampleInstance a = SampleInstance.start(redis.server(), "sample.work-delay=200ms", "lock.wait-time=200ms");
 				SampleInstance b = SampleInstance.start(redis.server(), "sample.work-delay=200ms",
 						"lock.wait-time=200ms")) {
 			assertThat(a.grant("alice", Integer.toString(START)).statusCode()).isEqualTo(200);
@@ -56,11 +56,13 @@ class TwoInstancesTests {
 		}
 	}
 
-	/** The control experiment: the same burst without the lock loses updates, so the test above is not vacuous. */
+	/**
+	 * The control experiment: the same burst without the lock loses updates, so the test
+	 * above is not vacuous.
+	 */
 	@Test
 	void withoutTheLockConcurrentRedeemsLoseUpdates() throws Exception {
-		try (SampleInstance a = SampleInstance.start(redis.server(), "sample.work-delay=200ms",
-				"lock.enabled=false");
+		try (SampleInstance a = SampleInstance.start(redis.server(), "sample.work-delay=200ms", "lock.enabled=false");
 				SampleInstance b = SampleInstance.start(redis.server(), "sample.work-delay=200ms",
 						"lock.enabled=false")) {
 			assertThat(a.grant("bob", Integer.toString(START)).statusCode()).isEqualTo(200);
@@ -68,13 +70,14 @@ class TwoInstancesTests {
 			List<HttpResponse<String>> responses = burstOfRedeems(a, b, "bob", 8);
 
 			assertThat(responses).allSatisfy((r) -> assertThat(r.statusCode()).isEqualTo(200));
-			// 8 accepted redeems of 10 should leave 920; overlapping read-pause-write cycles leave more
+			// 8 accepted redeems of 10 should leave 920; overlapping read-pause-write
+			// cycles leave more
 			assertThat(a.balance("bob")).isGreaterThan(START - AMOUNT * responses.size());
 		}
 	}
 
-	private static List<HttpResponse<String>> burstOfRedeems(SampleInstance a, SampleInstance b, String uid,
-			int count) throws Exception {
+	private static List<HttpResponse<String>> burstOfRedeems(SampleInstance a, SampleInstance b, String uid, int count)
+			throws Exception {
 		ExecutorService executor = Executors.newFixedThreadPool(count);
 		try {
 			CountDownLatch ready = new CountDownLatch(count);
