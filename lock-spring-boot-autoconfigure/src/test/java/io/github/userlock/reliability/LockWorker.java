@@ -174,6 +174,7 @@ public final class LockWorker {
 		}, "stdin-watcher");
 		stdinWatcher.setDaemon(true);
 		stdinWatcher.start();
+		warmUp(registry, data.sync());
 		Files.writeString(Path.of(arg("log") + ".ready"), Long.toString(this.pid));
 		Thread[] workers = new Thread[threads];
 		for (int t = 0; t < threads; t++) {
@@ -266,6 +267,22 @@ public final class LockWorker {
 			handle.release();
 			line("R\t" + key + "\t" + token + "\t" + acquiredAt + "\t" + releasedAt + "\t" + (held ? confirmedAt : -1)
 					+ "\t" + lostAt.get() + "\t" + status + "\t" + this.pid + "\t" + id);
+		}
+	}
+
+	/** Connects and loads classes before the run, so that a slow JVM start is not counted as unavailability. */
+	private static void warmUp(RedisLockRegistry registry, RedisCommands<String, String> data) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+		for (;;) {
+			try {
+				registry.runWithLock("warm-up-" + ProcessHandle.current().pid(), Duration.ofSeconds(5), data::ping);
+				return;
+			}
+			catch (RuntimeException ex) {
+				if (System.nanoTime() - deadline > 0) {
+					throw ex;
+				}
+			}
 		}
 	}
 

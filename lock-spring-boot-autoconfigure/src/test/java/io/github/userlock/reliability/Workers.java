@@ -159,6 +159,12 @@ final class Workers implements AutoCloseable {
 				Thread.currentThread().interrupt();
 			}
 		}
+		try (var files = Files.walk(this.dir)) {
+			files.sorted(java.util.Comparator.reverseOrder()).forEach((path) -> path.toFile().delete());
+		}
+		catch (IOException ex) {
+			// temporary files only
+		}
 	}
 
 	static void signal(long pid, String signal) {
