@@ -156,7 +156,7 @@ public final class LockWorker {
 			}
 
 		});
-		StatefulRedisConnection<String, String> data = dataClient.connect();
+		StatefulRedisConnection<String, String> data = connect(dataClient);
 		String[] keys = new String[keyCount];
 		for (int i = 0; i < keyCount; i++) {
 			keys[i] = String.format("k%02d", i);
@@ -267,6 +267,21 @@ public final class LockWorker {
 			handle.release();
 			line("R\t" + key + "\t" + token + "\t" + acquiredAt + "\t" + releasedAt + "\t" + (held ? confirmedAt : -1)
 					+ "\t" + lostAt.get() + "\t" + status + "\t" + this.pid + "\t" + id);
+		}
+	}
+
+	private static StatefulRedisConnection<String, String> connect(RedisClient client) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+		for (;;) {
+			try {
+				return client.connect();
+			}
+			catch (RuntimeException ex) {
+				if (System.nanoTime() - deadline > 0) {
+					throw ex;
+				}
+				sleepMicros(100_000);
+			}
 		}
 	}
 

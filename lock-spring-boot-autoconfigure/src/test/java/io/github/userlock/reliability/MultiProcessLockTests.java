@@ -122,7 +122,8 @@ class MultiProcessLockTests {
 				.mapToLong((a) -> a.acquiredAt).min().orElseThrow();
 			longestTakeover = Math.max(longestTakeover, first - stopped.at);
 		}
-		// Keys the victim did not hold went on being locked while its leases ran out.
+		// Keys the victim did not hold went on being locked while its leases ran out. Its 8 threads held at most
+		// 8 keys (a lock whose acquire was in flight at the kill is held too, without a line in the log).
 		Set<String> otherKeys = new HashSet<>();
 		for (Acquisition a : history.acquisitions) {
 			if (a.acquiredAt > stopped.at && a.acquiredAt < stopped.at + LEASE_MILLIS * 1000 / 2
@@ -130,7 +131,7 @@ class MultiProcessLockTests {
 				otherKeys.add(a.key);
 			}
 		}
-		assertThat(otherKeys).as("keys locked in the first half lease after the kill").hasSize(20 - heldKeys.size());
+		assertThat(otherKeys).as("keys locked in the first half lease after the kill").hasSizeGreaterThanOrEqualTo(20 - 8);
 		assertThat(history.openCount()).isEqualTo(stopped.open.size());
 		check("kill -9 of a holder", this.workers.logs(), Map.of("heldByVictim", heldKeys.size(),
 				"longestTakeoverMs", longestTakeover / 1000));
@@ -194,10 +195,12 @@ class MultiProcessLockTests {
 		for (String key : open.keys()) {
 			taken.add(successor.take(key, Duration.ofMillis(LEASE_MILLIS + RECHECK_MILLIS + 10_000)));
 		}
+		// Each holder caught by the stall is either told it lost the lock, or was releasing it (the release
+		// fails after the command timeout and the lease ends the lock).
 		await().atMost(Duration.ofSeconds(20)).until(() -> {
 			History now = History.read(List.of(stalled.log()));
 			return open.open.stream().allMatch((a) -> now.acquisitions.stream()
-				.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && b.lostAt > 0));
+				.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && (b.lostAt > 0 || !b.open())));
 		});
 		proxy.pass();
 		await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -212,9 +215,15 @@ class MultiProcessLockTests {
 		History history = History.read(logsWith(successor));
 		long latestReport = Long.MIN_VALUE;
 		long refused = 0;
+		int stuck = 0;
 		for (Acquisition before : open.open) {
 			Acquisition after = history.acquisitions.stream()
 				.filter((a) -> a.key.equals(before.key) && a.token == before.token).findFirst().orElseThrow();
+			if (after.releasedAt < stalledAt + LEASE_MILLIS * 1000) {
+				// released before a whole lease had passed: its lease need not have run out while held
+				continue;
+			}
+			stuck++;
 			Acquisition next = history.acquisitions.stream()
 				.filter((a) -> a.key.equals(before.key) && a.pid != stalled.pid() && a.acquiredAt > stalledAt)
 				.min(java.util.Comparator.comparingLong((Acquisition a) -> a.acquiredAt)).orElseThrow();
@@ -227,9 +236,10 @@ class MultiProcessLockTests {
 			}
 			latestReport = Math.max(latestReport, after.lostAt - next.acquiredAt);
 		}
+		assertThat(stuck).as("holders still in their critical section a lease after the stall").isPositive();
 		assertThat(refused).as("stale writes refused").isPositive();
 		assertThat(stalled.output()).contains("lost while held");
-		check("network stall of a holder", logsWith(successor), Map.of("stalledHolders", open.open.size(),
+		check("network stall of a holder", logsWith(successor), Map.of("stalledHolders", stuck,
 				"lossReportedAfterSuccessorMs", latestReport / 1000));
 		assertThat(latestReport).as("µs from the successor's acquisition to the stale holder's loss report")
 			.isLessThanOrEqualTo(0);
@@ -272,9 +282,15 @@ class MultiProcessLockTests {
 		this.workers.stopAll(Duration.ofSeconds(30));
 		History history = History.read(logsWith(successor));
 		long refused = 0;
+		int pausedHolders = 0;
 		for (Acquisition before : stopped.open) {
 			Acquisition after = history.acquisitions.stream()
 				.filter((a) -> a.key.equals(before.key) && a.token == before.token).findFirst().orElseThrow();
+			if (after.releasedAt < stopped.at) {
+				// it had released before the pause and was frozen before logging it
+				continue;
+			}
+			pausedHolders++;
 			assertThat(after.lostAt).as("loss reported to " + after).isPositive();
 			assertThat(after.confirmedAt).as("held after the pause: " + after).isEqualTo(-1);
 			// paused before its read: the read or the write is refused; after its read: the write is refused
@@ -287,9 +303,10 @@ class MultiProcessLockTests {
 		}
 		assertThat(refused).isPositive();
 		Map<String, String> summary = history.summaries.get(paused.pid());
-		assertThat(Long.parseLong(summary.get("lostBeforeRelease"))).isGreaterThanOrEqualTo(stopped.open.size());
+		assertThat(pausedHolders).isPositive();
+		assertThat(Long.parseLong(summary.get("lostBeforeRelease"))).isGreaterThanOrEqualTo(pausedHolders);
 		assertThat(paused.output()).contains("lost before release");
-		check("SIGSTOP of a holder past its lease", logsWith(successor), Map.of("pausedHolders", stopped.open.size(),
+		check("SIGSTOP of a holder past its lease", logsWith(successor), Map.of("pausedHolders", pausedHolders,
 				"pausedMs", (stopped.resumedAt() - stopped.at) / 1000, "lostBeforeReleaseOfPaused",
 				summary.get("lostBeforeRelease")));
 	}
