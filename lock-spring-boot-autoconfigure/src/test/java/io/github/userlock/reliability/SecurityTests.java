@@ -170,6 +170,8 @@ class SecurityTests {
 		Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 		Logger engine = (Logger) LoggerFactory.getLogger("io.github.userlock");
 		Level previous = engine.getLevel();
+		Level previousRoot = root.getLevel();
+		root.setLevel(Level.DEBUG);
 		ListAppender<ILoggingEvent> appender = new ListAppender<>();
 		appender.start();
 		root.addAppender(appender);
@@ -207,6 +209,7 @@ class SecurityTests {
 		}
 		finally {
 			engine.setLevel(previous);
+			root.setLevel(previousRoot);
 			root.detachAppender(appender);
 		}
 		assertThat(owners).hasSize(201).allMatch((owner) -> owner.matches("[0-9a-f]{32}"));
