@@ -90,6 +90,12 @@ class SecurityTests {
 	}
 
 	@Test
+	void theEngineWorksWithRequirepass() throws Exception {
+		assertThat(redis.server().redisUri().getPassword()).isNotNull();
+		assertThat(scenario(redis.server().redisUri())).isNull();
+	}
+
+	@Test
 	void everyCommandOfTheMinimalRuleIsNeeded() throws Exception {
 		RedisCommands<String, String> admin = redis.server().admin((c) -> c);
 		Map<String, String> failures = new LinkedHashMap<>();
