@@ -211,10 +211,15 @@ final class History {
 		return overlaps;
 	}
 
-	/** Raw overlaps whose earlier holder was never told it lost the lock: each one is a broken lock. */
+	/**
+	 * Raw overlaps whose older holder (the lower token: the one whose lock ran out) was never told it lost the
+	 * lock: each one is a broken lock. (The older holder may have logged its acquisition late, when it was frozen
+	 * right after {@code acquire} returned, so its interval can start after its successor's.)
+	 */
 	List<String> unexplainedRawOverlaps() {
-		return rawOverlaps().stream().filter((pair) -> pair[0].lostAt == 0).map((pair) -> pair[0] + " overlaps "
-				+ pair[1] + " and was never reported lost").toList();
+		return rawOverlaps().stream().map((pair) -> (pair[0].token < pair[1].token) ? pair : new Acquisition[] {
+				pair[1], pair[0] }).filter((pair) -> pair[0].lostAt == 0).map((pair) -> pair[0] + " overlaps "
+						+ pair[1] + " and was never reported lost").toList();
 	}
 
 	/** Per key, consecutive acquisitions (acquire confirmed) whose tokens do not increase. */

@@ -77,7 +77,7 @@ final class Participant implements AutoCloseable {
 		return status;
 	}
 
-	private void line(String text) {
+	private synchronized void line(String text) {
 		try {
 			this.log.write((text + "\n").getBytes(StandardCharsets.UTF_8));
 		}
