@@ -77,11 +77,13 @@ final class RedisAdmin implements AutoCloseable {
 		Map<String, Long> stats = new TreeMap<>();
 		for (String line : info("commandstats").split("\r\n")) {
 			if (line.startsWith("cmdstat_")) {
-				String name = line.substring("cmdstat_".length(), line.indexOf(':'));
+				// "script|load" in commandstats is logged as "script" in the slow log
+				String full = line.substring("cmdstat_".length(), line.indexOf(':'));
+				String name = full.contains("|") ? full.substring(0, full.indexOf('|')) : full;
 				int start = line.indexOf("calls=") + "calls=".length();
 				long calls = Long.parseLong(line.substring(start, line.indexOf(',', start)));
 				if (!isAdmin(name)) {
-					stats.put(name, calls);
+					stats.merge(name, calls, Long::sum);
 				}
 			}
 		}

@@ -107,19 +107,15 @@ final class SvgChart {
 	}
 
 	private void workPanel(StringBuilder svg, int top) {
-		title(svg, top, "Redis work per acquisition (burst: per round): client calls (solid) + commands inside scripts (light); label = total commands");
+		title(svg, top, "Redis commands per acquisition (lower is better): client calls (solid) + commands inside scripts (light); label = total");
 		int groupWidth = (WIDTH - LEFT - 20) / SCENARIOS.size();
 		int base = top + PANEL_HEIGHT;
 		int barArea = PANEL_HEIGHT - 50;
-		double max = this.report.results()
-			.stream()
-			.filter((r) -> SCENARIOS.contains(r.scenario) && this.libraries.contains(r.library))
-			.mapToDouble(ScenarioResult::commandsPerAcquisition)
-			.filter((v) -> !Double.isNaN(v))
-			.max()
-			.orElse(1);
+		// one scale for scenarios 1-3 (per acquisition); the burst (per round) has its own
+		double sharedMax = maxCommands(SCENARIOS.stream().filter(Scenario::isThroughput).toList());
 		for (int g = 0; g < SCENARIOS.size(); g++) {
 			Scenario scenario = SCENARIOS.get(g);
+			double max = scenario.isThroughput() ? sharedMax : maxCommands(List.of(scenario));
 			int gx = LEFT + g * groupWidth;
 			int barWidth = Math.min(36, (groupWidth - 30) / Math.max(1, this.libraries.size()));
 			for (int i = 0; i < this.libraries.size(); i++) {
@@ -149,6 +145,16 @@ final class SvgChart {
 				base, WIDTH - 20, base));
 	}
 
+	private double maxCommands(List<Scenario> scenarios) {
+		return this.report.results()
+			.stream()
+			.filter((r) -> scenarios.contains(r.scenario) && this.libraries.contains(r.library))
+			.mapToDouble(ScenarioResult::commandsPerAcquisition)
+			.filter((v) -> !Double.isNaN(v))
+			.max()
+			.orElse(1);
+	}
+
 	private static void title(StringBuilder svg, int top, String text) {
 		svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>%n",
 				LEFT, top + 10, escape(text)));
@@ -156,7 +162,8 @@ final class SvgChart {
 
 	private static void groupLabel(StringBuilder svg, int gx, int groupWidth, int base, Scenario scenario) {
 		svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-				gx + groupWidth / 2, base + 16, escape(scenario.number() + " " + scenario.id())));
+				gx + groupWidth / 2, base + 16, escape(scenario.number() + " " + scenario.id()
+						+ ((scenario == Scenario.BURST) ? " (per round, own scale)" : ""))));
 	}
 
 	private static String compact(double value) {
