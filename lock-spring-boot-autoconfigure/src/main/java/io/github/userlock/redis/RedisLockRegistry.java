@@ -64,6 +64,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final int RENEW_BATCH = 500;
 
+	/**
+	 * Fencing tokens reserved by each acquisition for hand-offs to local waiters, and so the most hand-offs
+	 * before the lock goes back through Redis, where other instances get their turn.
+	 */
+	static final int HAND_OFFS = 16;
+
 	private static final RedisScript ACQUIRE = RedisScript.load("acquire");
 
 	private static final RedisScript RELEASE = RedisScript.load("release");
@@ -178,7 +184,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		Long result;
 		try {
 			result = run(ACQUIRE, ScriptOutputType.INTEGER, key, true,
-					new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis));
+					new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis),
+					Integer.toString(HAND_OFFS));
 		}
 		catch (LockUnavailableException | LockInterruptedException ex) {
 			// The script may still run later (queued while disconnected): undo it by owner, on the same
@@ -187,12 +194,34 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			throw ex;
 		}
 		if (result > 0) {
-			RedisGrant grant = new RedisGrant(key, storeKey, result, sentAt, owner, leaseMillis);
+			RedisGrant grant = new RedisGrant(key, storeKey, result, sentAt, owner, leaseMillis, HAND_OFFS);
 			this.watchdog.add(grant);
 			return Attempt.granted(grant);
 		}
 		long remainingLease = TimeUnit.MILLISECONDS.toNanos(-1 - result);
 		return Attempt.heldFor(Math.min(remainingLease + TimeUnit.MILLISECONDS.toNanos(1), this.recheckNanos));
+	}
+
+	/**
+	 * Hands a held lock to a waiting thread of this process without a round trip: same owner token and lease
+	 * in Redis, the next of the tokens the acquire reserved. Only while the lease is fresh, for the same
+	 * lease time, and at most {@value #HAND_OFFS} times in a row.
+	 */
+	@Override
+	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
+		RedisGrant current = (RedisGrant) grant;
+		long now = System.nanoTime();
+		if (current.handOffsLeft <= 0 || current.leaseMillis != lease.toMillis()
+				|| current.validUntilNanos - now < current.leaseNanos() / 2) {
+			return null;
+		}
+		RedisGrant next = new RedisGrant(current.key(), current.storeKey(), current.fencingToken() + 1, now,
+				current.owner, current.leaseMillis, current.handOffsLeft - 1);
+		next.validUntilNanos = current.validUntilNanos;
+		next.renewAtNanos = current.renewAtNanos;
+		this.watchdog.remove(current);
+		this.watchdog.add(next);
+		return next;
 	}
 
 	@Override
@@ -416,16 +445,21 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 		final long leaseMillis;
 
+		/** How many more local hand-offs this acquisition's reserved tokens allow. */
+		final int handOffsLeft;
+
 		/** Until when the lease is surely ours: when the last successful acquire or renew was sent, plus lease. */
 		volatile long validUntilNanos;
 
 		/** When the watchdog should renew next; guarded by the watchdog thread. */
 		long renewAtNanos;
 
-		RedisGrant(String key, String storeKey, long token, long sentAt, String owner, long leaseMillis) {
+		RedisGrant(String key, String storeKey, long token, long sentAt, String owner, long leaseMillis,
+				int handOffsLeft) {
 			super(key, storeKey, token, sentAt);
 			this.owner = owner;
 			this.leaseMillis = leaseMillis;
+			this.handOffsLeft = handOffsLeft;
 			this.validUntilNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis);
 			this.renewAtNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 3;
 		}

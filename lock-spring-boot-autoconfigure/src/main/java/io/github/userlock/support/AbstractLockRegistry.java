@@ -1,13 +1,14 @@
 package io.github.userlock.support;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import io.github.userlock.LockConflictException;
@@ -22,9 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local half of every registry. Per key in use it keeps one {@link LocalKey}: a fair one-permit
- * semaphore so that threads of this process queue locally and only one of them talks to the store at a
- * time, the current holder (for re-entrancy) and a wake-up signal. The entry is reference counted and
+ * The local half of every registry. Per key in use it keeps one {@link LocalKey}: a first-come-first-served
+ * queue so that threads of this process wait locally and only one of them talks to the store at a time,
+ * the current holder (for re-entrancy) and a wake-up signal. A releasing holder may pass the lock straight
+ * to the next local waiter ({@link #handOff}). The entry is reference counted and
  * removed when no thread uses the key, so the map does not grow with the number of keys ever seen.
  *
  * <p>
@@ -34,6 +36,9 @@ import org.slf4j.LoggerFactory;
 public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(AbstractLockRegistry.class);
+
+	/** Marks "no turn within the wait time" in {@link #awaitTurn}. */
+	private static final LockGrant NO_TURN = new LockGrant("", "", 0, 0);
 
 	private final Duration defaultWaitTime;
 
@@ -86,6 +91,16 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * the store is logged, and the lease ends the lock.
 	 */
 	protected abstract boolean releaseInStore(LockGrant grant, Duration keepFor);
+
+	/**
+	 * Passes a lock that is being released straight to the next thread of this process that waits for it,
+	 * without a store round trip ("cohort" hand-off). Returns the successor's grant, whose fencing token
+	 * must be greater than {@code grant}'s, or {@code null} to release in the store instead (the default).
+	 * Called while the key's local state is locked: no I/O.
+	 */
+	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
+		return null;
+	}
 
 	/** The outcome of one {@link #attempt}. */
 	protected record Attempt(@Nullable LockGrant grant, long retryAfterNanos) {
@@ -187,6 +202,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				logger.warn("LockListener failed", ex);
 			}
 		}
+		grant.runLostCallbacks();
 	}
 
 	// ---- internals ---------------------------------------------------------------------------------
@@ -218,13 +234,21 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					return handle = new Handle(local, local.grant, request.key());
 				}
 			}
-			if (!awaitPermit(local, key, deadline)) {
+			LockGrant handedOver = awaitTurn(local, me, key, lease, deadline);
+			if (handedOver == NO_TURN) {
 				return null;
 			}
 			try {
-				LockGrant grant = acquireInStore(local, key, storeKey, lease, deadline);
+				LockGrant grant = handedOver;
+				if (grant != null && !grant.isValid()) {
+					releaseInStore(grant, Duration.ZERO);
+					grant = null;
+				}
 				if (grant == null) {
-					local.permit.release();
+					grant = acquireInStore(local, key, storeKey, lease, deadline);
+				}
+				if (grant == null) {
+					passTurn(local);
 					return null;
 				}
 				synchronized (local) {
@@ -236,7 +260,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				return handle = new Handle(local, grant, request.key());
 			}
 			catch (RuntimeException | Error ex) {
-				local.permit.release();
+				passTurn(local);
 				throw ex;
 			}
 		}
@@ -247,14 +271,57 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 	}
 
-	private boolean awaitPermit(LocalKey local, String key, long deadline) {
-		try {
-			return local.permit.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+	/**
+	 * Waits until this thread is the one of this process that may use the key in the store. Returns the
+	 * grant handed over by the previous local holder, {@code null} when the store must be asked, or
+	 * {@link #NO_TURN} when the wait time ran out first.
+	 */
+	private @Nullable LockGrant awaitTurn(LocalKey local, Thread me, String key, Duration lease, long deadline) {
+		Waiter waiter;
+		synchronized (local) {
+			if (!local.busy) {
+				local.busy = true;
+				return null;
+			}
+			if (deadline - System.nanoTime() <= 0) {
+				return NO_TURN;
+			}
+			waiter = new Waiter(me, lease);
+			local.queue.add(waiter);
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new LockInterruptedException(key, ex);
+		for (;;) {
+			long left;
+			synchronized (local) {
+				if (waiter.granted) {
+					return waiter.handOff;
+				}
+				left = deadline - System.nanoTime();
+				boolean interrupted = Thread.interrupted();
+				if (left <= 0 || interrupted) {
+					local.queue.remove(waiter);
+					if (interrupted) {
+						Thread.currentThread().interrupt();
+						throw new LockInterruptedException(key, new InterruptedException());
+					}
+					return NO_TURN;
+				}
+			}
+			LockSupport.parkNanos(local, left);
 		}
+	}
+
+	/** Gives the turn to the next local waiter (who then asks the store), or frees it. */
+	private void passTurn(LocalKey local) {
+		Waiter next;
+		synchronized (local) {
+			next = local.queue.poll();
+			if (next == null) {
+				local.busy = false;
+				return;
+			}
+			next.granted = true;
+		}
+		LockSupport.unpark(next.thread);
 	}
 
 	private @Nullable LockGrant acquireInStore(LocalKey local, String key, String storeKey, Duration lease,
@@ -281,8 +348,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private void release(Handle handle, Duration holdAtLeast) {
 		LocalKey local = handle.local;
-		LockGrant grant;
-		long keepUntil;
+		LockGrant grant = null;
+		long keepUntil = 0;
+		Waiter successor = null;
 		synchronized (local) {
 			if (handle.released) {
 				return;
@@ -292,19 +360,28 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				local.keepUntilNanos = Math.max(local.keepUntilNanos,
 						saturatedAdd(handle.grant.acquiredAtNanos(), holdAtLeast.toNanos()));
 			}
-			if (--local.holds > 0) {
-				grant = null;
-				keepUntil = 0;
-			}
-			else {
+			if (--local.holds == 0) {
 				grant = local.grant;
 				keepUntil = local.keepUntilNanos;
 				local.owner = null;
 				local.grant = null;
+				Waiter next = local.queue.peek();
+				if (next != null && keepUntil - System.nanoTime() <= 0 && grant.isValid()) {
+					LockGrant handed = handOff(grant, next.lease);
+					if (handed != null) {
+						local.queue.poll();
+						next.granted = true;
+						next.handOff = handed;
+						successor = next;
+					}
+				}
 			}
 		}
 		try {
-			if (grant != null) {
+			if (successor != null) {
+				LockSupport.unpark(successor.thread);
+			}
+			else if (grant != null) {
 				try {
 					Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
 					if (!releaseInStore(grant, keepFor)) {
@@ -312,7 +389,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					}
 				}
 				finally {
-					local.permit.release();
+					passTurn(local);
 				}
 			}
 		}
@@ -322,7 +399,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	}
 
 	private void lostBeforeRelease(LockGrant grant) {
-		grant.markLost();
+		if (grant.markLost()) {
+			grant.runLostCallbacks();
+		}
 		this.lostBeforeRelease.incrementAndGet();
 		logger.warn("Lock '{}' lost before release: its lease had run out or another owner had taken it over. "
 				+ "Nothing of the other owner's was deleted.", grant.key());
@@ -361,10 +440,14 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		/** Guarded by the map's compute lock. */
 		int users;
 
-		/** One permit: the thread holding it is the only one of this process using the key in the store. */
-		final Semaphore permit = new Semaphore(1, true);
-
 		// guarded by this
+
+		/** Whether a thread of this process holds the key or is acquiring it in the store. */
+		boolean busy;
+
+		/** Threads of this process waiting for their turn, first come first served. */
+		final ArrayDeque<Waiter> queue = new ArrayDeque<>(2);
+
 		@Nullable Thread owner;
 
 		@Nullable LockGrant grant;
@@ -397,6 +480,24 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				}
 				TimeUnit.NANOSECONDS.timedWait(this, left);
 			}
+		}
+
+	}
+
+	/** A thread waiting for its turn on a key; fields guarded by the key's {@link LocalKey}. */
+	private static final class Waiter {
+
+		final Thread thread;
+
+		final Duration lease;
+
+		boolean granted;
+
+		@Nullable LockGrant handOff;
+
+		Waiter(Thread thread, Duration lease) {
+			this.thread = thread;
+			this.lease = lease;
 		}
 
 	}

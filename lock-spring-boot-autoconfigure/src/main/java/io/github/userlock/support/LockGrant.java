@@ -56,19 +56,25 @@ public class LockGrant {
 		return this.lost;
 	}
 
-	/** Marks the grant lost; returns {@code false} when it already was. Runs the callbacks once. */
+	/** Marks the grant lost; returns {@code false} when it already was. */
 	final boolean markLost() {
-		List<Runnable> toRun;
 		synchronized (this.lostCallbacks) {
 			if (this.lost) {
 				return false;
 			}
 			this.lost = true;
+			return true;
+		}
+	}
+
+	/** Runs, once, the callbacks registered before the grant was marked lost. */
+	final void runLostCallbacks() {
+		List<Runnable> toRun;
+		synchronized (this.lostCallbacks) {
 			toRun = new ArrayList<>(this.lostCallbacks);
 			this.lostCallbacks.clear();
 		}
 		toRun.forEach(LockGrant::runQuietly);
-		return true;
 	}
 
 	final void onLost(Runnable callback) {

@@ -1,6 +1,7 @@
 -- Takes the lock if it is free. One round trip; every key is in the same hash slot.
 -- KEYS[1] the lock key, KEYS[2] the fencing counter of the lock key's slot bucket
--- ARGV[1] the owner token (32 hex characters), ARGV[2] the lease in milliseconds
+-- ARGV[1] the owner token (32 hex characters), ARGV[2] the lease in milliseconds,
+-- ARGV[3] how many following tokens to reserve for hand-offs to threads of the same process
 -- Returns the fencing token (> 0) when acquired, otherwise -1 - (remaining lease in ms).
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   -- Fencing token: Redis server time in microseconds, and strictly above the last token of the bucket,
@@ -11,7 +12,7 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if last and last >= token then
     token = last + 1
   end
-  redis.call('SET', KEYS[2], string.format('%.0f', token))
+  redis.call('SET', KEYS[2], string.format('%.0f', token + tonumber(ARGV[3])))
   return token
 end
 -- Held: mark that someone waits, so that the release publishes a wake-up (SETRANGE keeps the TTL).
