@@ -15,7 +15,7 @@ final class BenchmarkOptions {
 			Usage: java -jar lock-benchmarks/target/lock-benchmarks.jar [options]
 			  --libs=ours,redisson,si-spin,si-pubsub   libraries to compare (default: all)
 			  --scenarios=1,2,3,4,5                    or uncontended,many-users,hot-key,hot-key-1ms,burst,long-holds
-			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 10s holds
+			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 20s holds
 			  --warmup=3s --iterations=3 --duration=5s warm-up and measured iterations of scenarios 1-3
 			  --burst-rounds=30 --burst-warmup=5       rounds of scenario 4
 			  --hold=60s --hold-locks=1000             scenario 5
@@ -67,7 +67,7 @@ final class BenchmarkOptions {
 			options.duration = Duration.ofSeconds(2);
 			options.burstRounds = 10;
 			options.burstWarmup = 3;
-			options.hold = Duration.ofSeconds(10);
+			options.hold = Duration.ofSeconds(20);
 		}
 		for (String arg : args) {
 			options.arguments.add(arg);

@@ -51,6 +51,8 @@ public final class LockBenchmarks {
 					RedisServerProcess.VERSION, redis.port(), redis.pid(), options.libraries, options.scenarios);
 			ClientSettings settings = new ClientSettings("127.0.0.1", redis.port(), options.lease, false);
 			ScenarioRunner runner = new ScenarioRunner(options, admin, settings);
+			System.out.println("Warming up every library (unmeasured) ...");
+			runner.warmUpAll(options.libraries);
 			List<ScenarioResult> results = new ArrayList<>();
 			for (Scenario scenario : options.scenarios) {
 				for (Library library : options.libraries) {
@@ -135,7 +137,7 @@ public final class LockBenchmarks {
 			.append(", Spring Data Redis ").append(version("org.springframework.data", "spring-data-redis"))
 			.append(", Lettuce ").append(version("io.lettuce", "lettuce-core")).append('\n');
 		md.append(String.format(Locale.ROOT,
-				"- run: warm-up %s, %d measured iterations of %s (scenarios 1-3); %d burst rounds after %d warm-up rounds; holds of %s on %d locks; lease %s for every library%n%n",
+				"- run: a warm-up of every library first (many-users and uncontended loads, unmeasured), then per scenario and library a warm-up of %s, %d measured iterations of %s (scenarios 1-3); %d burst rounds after %d warm-up rounds; holds of %s on %d locks; lease %s for every library%n%n",
 				options.warmup, options.iterations, options.duration, options.burstRounds, options.burstWarmup,
 				options.hold, options.holdLocks, options.lease));
 		md.append("## Results\n\n");
@@ -195,6 +197,11 @@ public final class LockBenchmarks {
 				  the latch's release to the last loser's answer; the winner holds until all losers have answered.
 				- Scenario 5: one instance acquires the locks, then the harness counts the calls made while they are
 				  held (nothing but renewal and keep-alive traffic), then releases them.
+				- Renewal period: every library renews every lease / 3 (Redisson's watchdog, Spring Integration's
+				  renewal task and ours), so scenario 5 divides by that period.
+				- Targets: "best peer" is the peer with the highest throughput in that scenario for throughput
+				  ratios, and the peer with the lowest value for p99 and for calls per acquisition (the stricter
+				  reading).
 				- Counting: redis-server runs with `slowlog-log-slower-than 0`, so its slow log records every command
 				  with the address of the client that sent it; commands run by a Lua script carry the script client's
 				  address `?:0`. The harness empties the slow log before each measured window and reads it after:

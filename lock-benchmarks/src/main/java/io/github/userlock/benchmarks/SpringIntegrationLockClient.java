@@ -36,6 +36,9 @@ final class SpringIntegrationLockClient implements LockClient {
 			ThreadPoolTaskScheduler taskScheduler = new ThreadPoolTaskScheduler();
 			taskScheduler.setPoolSize(1);
 			taskScheduler.setThreadNamePrefix("si-renewal-");
+			// let a renewal in flight finish at close instead of interrupting it mid-command
+			taskScheduler.setWaitForTasksToCompleteOnShutdown(true);
+			taskScheduler.setAwaitTerminationSeconds(10);
 			taskScheduler.initialize();
 			this.registry.setRenewalTaskScheduler(taskScheduler);
 			this.scheduler = taskScheduler;
