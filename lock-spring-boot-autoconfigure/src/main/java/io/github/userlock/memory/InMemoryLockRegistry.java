@@ -61,7 +61,7 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 	}
 
 	@Override
-	protected boolean releaseInStore(LockGrant grant, Duration keepFor) {
+	protected void releaseInStore(LockGrant grant, Duration keepFor) {
 		boolean[] ours = { false };
 		this.entries.computeIfPresent(grant.storeKey(), (k, existing) -> {
 			if (existing.token != grant.fencingToken()) {
@@ -76,7 +76,9 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 				purgeExpired();
 			}
 		}
-		return ours[0];
+		else {
+			lostBeforeRelease(grant);
+		}
 	}
 
 	/** How many keys are locked now, or kept locked until their hold-at-least time. */

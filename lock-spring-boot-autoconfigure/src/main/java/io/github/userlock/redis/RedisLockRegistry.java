@@ -100,6 +100,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private volatile boolean closed;
 
+	private final boolean awaitRelease;
+
+	/** Releases sent and not answered yet; {@link #close()} waits for them. */
+	private final java.util.Set<CompletableFuture<Void>> pendingReleases = java.util.concurrent.ConcurrentHashMap
+		.newKeySet();
+
 	private RedisLockRegistry(Builder builder) {
 		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
 		this.client = builder.client;
@@ -108,6 +114,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		this.commandTimeout = builder.commandTimeout;
 		this.timeoutNanos = builder.commandTimeout.toNanos();
 		this.recheckNanos = builder.recheckInterval.toNanos();
+		this.awaitRelease = builder.awaitRelease;
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
 			Thread thread = new Thread(runnable, "user-lock-watchdog");
 			thread.setDaemon(true);
@@ -137,8 +144,25 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.watchdog.size();
 	}
 
+	/**
+	 * Stops the watchdog and closes the connections, after waiting (up to the command timeout) for releases
+	 * still in flight. Locks still held are not released: their leases run out.
+	 */
 	@Override
 	public void close() {
+		if (this.closed) {
+			return;
+		}
+		try {
+			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
+				.get(this.timeoutNanos, TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			logger.warn("Closing the lock registry with {} releases unanswered", this.pendingReleases.size());
+		}
 		this.closed = true;
 		this.scheduler.shutdownNow();
 		CompletableFuture<Connections> current = this.connecting;
@@ -224,21 +248,48 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return next;
 	}
 
+	/**
+	 * Sends the compare-and-delete and, unless {@code awaitRelease} is off, waits for the answer. A lock lost
+	 * meanwhile is logged and counted, never thrown, so with it off the caller need not wait: any later
+	 * acquire from this process runs after the release on the same connection.
+	 */
 	@Override
-	protected boolean releaseInStore(LockGrant grant, Duration keepFor) {
+	protected void releaseInStore(LockGrant grant, Duration keepFor) {
 		RedisGrant redisGrant = (RedisGrant) grant;
 		this.watchdog.remove(redisGrant);
 		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
+		CompletableFuture<Long> result;
 		try {
-			Long result = run(RELEASE, ScriptOutputType.INTEGER, grant.key(), false,
+			result = call(RELEASE, ScriptOutputType.INTEGER, grant.key(), System.nanoTime() + this.timeoutNanos,
 					new String[] { grant.storeKey() }, redisGrant.owner, this.channel, Long.toString(keepMillis));
-			return result == 1;
 		}
 		catch (LockUnavailableException ex) {
-			logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
-					ex.getMessage());
-			return true;
+			releaseFailed(grant, ex);
+			return;
 		}
+		CompletableFuture<Void> done = result.handle((released, failure) -> {
+			if (failure != null) {
+				releaseFailed(grant, failure);
+			}
+			else if (released != 1) {
+				lostBeforeRelease(grant);
+			}
+			return null;
+		});
+		if (this.awaitRelease) {
+			done.join();
+		}
+		else if (!done.isDone()) {
+			this.pendingReleases.add(done);
+			done.whenComplete((ignored, failure) -> this.pendingReleases.remove(done));
+		}
+	}
+
+	private void releaseFailed(LockGrant grant, Throwable failure) {
+		Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
+				? failure.getCause() : failure;
+		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
+				cause.getMessage());
 	}
 
 	private void compensate(String storeKey, String owner) {
@@ -253,25 +304,32 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	// ---- Redis calls -------------------------------------------------------------------------------
 
-	/**
-	 * Runs {@code script} and waits for its answer up to the command timeout. EVALSHA first; after a
-	 * NOSCRIPT (restart, failover, SCRIPT FLUSH) the source is sent with EVAL.
-	 */
-	private <T> T run(RedisScript script, ScriptOutputType type, String key, boolean interruptible, String[] keys,
-			String... args) {
+	/** Runs {@code script} and waits for its answer up to the command timeout. */
+	private <T> T run(RedisScript script, ScriptOutputType type, @Nullable String key, boolean interruptible,
+			String[] keys, String... args) {
 		long deadline = System.nanoTime() + this.timeoutNanos;
-		Connections connections = connections(key, deadline);
-		RedisFuture<T> future = connections.scripting.evalsha(script.sha(), type, keys, args);
-		try {
-			return await(future, deadline, key, interruptible);
-		}
-		catch (NoScript ex) {
-			return await(connections.scripting.eval(script.source(), type, keys, args), deadline, key, interruptible);
-		}
+		return awaitFuture(call(script, type, key, deadline, keys, args), deadline, key, interruptible);
 	}
 
-	private <T> T await(RedisFuture<T> future, long deadline, String key, boolean interruptible) {
-		return awaitFuture(future.toCompletableFuture(), deadline, key, interruptible);
+	/**
+	 * Sends {@code script}: EVALSHA first and, after a NOSCRIPT (restart, failover, SCRIPT FLUSH), the
+	 * source with EVAL. The returned future fails with {@link LockUnavailableException} on a Redis error and
+	 * with a {@link TimeoutException} after the command timeout.
+	 */
+	private <T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key,
+			long deadline, String[] keys, String... args) {
+		Connections connections = connections(key, deadline);
+		CompletableFuture<T> first = connections.scripting.<T>evalsha(script.sha(), type, keys, args)
+			.toCompletableFuture();
+		return first.exceptionallyCompose((failure) -> {
+			Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
+					? failure.getCause() : failure;
+			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
+				return connections.scripting.<T>eval(script.source(), type, keys, args).toCompletableFuture();
+			}
+			return CompletableFuture.failedFuture(new LockUnavailableException(key,
+					"Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
+		}).orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 	}
 
 	private <T> T awaitFuture(CompletableFuture<T> future, long deadline, @Nullable String key,
@@ -280,7 +338,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		try {
 			for (;;) {
 				try {
-					return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+					// a little past the deadline: the future's own timeout fires first with the clear message
+					return future.get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(50),
+							TimeUnit.NANOSECONDS);
 				}
 				catch (InterruptedException ex) {
 					if (interruptible) {
@@ -290,13 +350,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					interrupted = true;
 				}
 				catch (TimeoutException ex) {
-					throw new LockUnavailableException(key, "Redis did not answer within "
-							+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" + forKey(key), ex);
+					throw timedOut(key, ex);
 				}
 				catch (ExecutionException ex) {
 					Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
-					if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
-						throw new NoScript();
+					if (cause instanceof LockUnavailableException unavailable) {
+						throw unavailable;
+					}
+					if (cause instanceof TimeoutException) {
+						throw timedOut(key, cause);
 					}
 					throw new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause);
 				}
@@ -309,19 +371,13 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 	}
 
-	private static String forKey(@Nullable String key) {
-		return (key != null) ? " for lock '" + key + "'" : "";
+	private LockUnavailableException timedOut(@Nullable String key, Throwable cause) {
+		return new LockUnavailableException(key, "Redis did not answer within " + this.commandTimeout.toMillis()
+				+ " ms (lock.command-timeout)" + forKey(key), cause);
 	}
 
-	/** Thrown inside {@link #run} to switch from EVALSHA to EVAL. */
-	private static final class NoScript extends RuntimeException {
-
-		private static final long serialVersionUID = 1L;
-
-		NoScript() {
-			super(null, null, false, false);
-		}
-
+	private static String forKey(@Nullable String key) {
+		return (key != null) ? " for lock '" + key + "'" : "";
 	}
 
 	// ---- connections -------------------------------------------------------------------------------
@@ -569,14 +625,18 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					due.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(grant);
 				}
 			}
+			// all batches are sent at once (pipelined on the connection), then their answers are read
+			List<Runnable> completions = new ArrayList<>();
 			for (List<RedisGrant> grants : due.values()) {
 				for (int from = 0; from < grants.size(); from += RENEW_BATCH) {
-					renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH)));
+					completions.add(renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH))));
 				}
 			}
+			completions.forEach(Runnable::run);
 		}
 
-		private void renew(List<RedisGrant> grants) {
+		/** Sends one renewal batch; the returned task waits for its answer and applies it. */
+		private Runnable renew(List<RedisGrant> grants) {
 			String[] keys = new String[grants.size()];
 			String[] args = new String[grants.size() * 2];
 			for (int i = 0; i < keys.length; i++) {
@@ -586,32 +646,43 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				args[2 * i + 1] = Long.toString(grant.leaseMillis);
 			}
 			long sentAt = System.nanoTime();
-			List<Object> lostIndexes;
+			long deadline = sentAt + RedisLockRegistry.this.timeoutNanos;
+			CompletableFuture<List<Object>> result;
 			try {
-				lostIndexes = run(RENEW, ScriptOutputType.MULTI, null, false, keys, args);
+				result = call(RENEW, ScriptOutputType.MULTI, null, deadline, keys, args);
 			}
 			catch (LockUnavailableException ex) {
-				logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
-						grants.size(), ex.getMessage());
-				for (RedisGrant grant : grants) {
-					grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
-				}
-				return;
+				result = CompletableFuture.failedFuture(ex);
 			}
-			boolean[] lostFlags = new boolean[grants.size()];
-			for (Object index : lostIndexes) {
-				lostFlags[((Long) index).intValue() - 1] = true;
-			}
-			for (int i = 0; i < lostFlags.length; i++) {
-				RedisGrant grant = grants.get(i);
-				if (!lostFlags[i]) {
-					grant.validUntilNanos = sentAt + grant.leaseNanos();
-					grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
+			CompletableFuture<List<Object>> answer = result;
+			return () -> {
+				List<Object> lostIndexes;
+				try {
+					lostIndexes = awaitFuture(answer, deadline, null, false);
 				}
-				else if (this.held.remove(grant)) {
-					lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
+				catch (LockUnavailableException ex) {
+					logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
+							grants.size(), ex.getMessage());
+					for (RedisGrant grant : grants) {
+						grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
+					}
+					return;
 				}
-			}
+				boolean[] lostFlags = new boolean[grants.size()];
+				for (Object index : lostIndexes) {
+					lostFlags[((Long) index).intValue() - 1] = true;
+				}
+				for (int i = 0; i < lostFlags.length; i++) {
+					RedisGrant grant = grants.get(i);
+					if (!lostFlags[i]) {
+						grant.validUntilNanos = sentAt + grant.leaseNanos();
+						grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
+					}
+					else if (this.held.remove(grant)) {
+						lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
+					}
+				}
+			};
 		}
 
 	}
@@ -632,6 +703,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		private Duration commandTimeout = Duration.ofSeconds(2);
 
 		private Duration recheckInterval = Duration.ofSeconds(1);
+
+		private boolean awaitRelease = true;
 
 		private Builder(AbstractRedisClient client) {
 			this.client = Objects.requireNonNull(client, "client");
@@ -687,6 +760,18 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				throw new IllegalArgumentException("Lock recheck interval must be at least 1 ms, was " + recheckInterval);
 			}
 			this.recheckInterval = recheckInterval;
+			return this;
+		}
+
+		/**
+		 * Whether {@code release()} waits for Redis to answer (default {@code true}: when it returns, the key
+		 * is gone and any instance can take it). With {@code false} the release is sent on the registry's
+		 * connection and its outcome, lost or not, is logged when it arrives: the caller saves a round trip,
+		 * later acquires from this process still run after it, but another instance that tries without
+		 * waiting right after may briefly still see the lock.
+		 */
+		public Builder awaitRelease(boolean awaitRelease) {
+			this.awaitRelease = awaitRelease;
 			return this;
 		}
 

@@ -87,10 +87,11 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	/**
 	 * Releases {@code grant} in the store, keeping the key locked for {@code keepFor} more when that is
-	 * positive. Returns {@code false} when the lock was no longer ours. Must not throw: trouble reaching
-	 * the store is logged, and the lease ends the lock.
+	 * positive. When the store says the lock was no longer ours, now or once its answer arrives, the engine
+	 * calls {@link #lostBeforeRelease}. Must not throw: trouble reaching the store is logged, and the lease
+	 * ends the lock.
 	 */
-	protected abstract boolean releaseInStore(LockGrant grant, Duration keepFor);
+	protected abstract void releaseInStore(LockGrant grant, Duration keepFor);
 
 	/**
 	 * Passes a lock that is being released straight to the next thread of this process that waits for it,
@@ -384,9 +385,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			else if (grant != null) {
 				try {
 					Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
-					if (!releaseInStore(grant, keepFor)) {
-						lostBeforeRelease(grant);
-					}
+					releaseInStore(grant, keepFor);
 				}
 				finally {
 					passTurn(local);
@@ -398,7 +397,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 	}
 
-	private void lostBeforeRelease(LockGrant grant) {
+	/** Reports a release that found the lock expired or owned by someone else: WARN, count, listeners. */
+	protected final void lostBeforeRelease(LockGrant grant) {
 		if (grant.markLost()) {
 			grant.runLostCallbacks();
 		}

@@ -471,6 +471,21 @@ class RedisLockRegistryTests {
 		}
 	}
 
+	@Test
+	void releaseNotAwaitedStillOrdersLaterAcquiresAndReportsLoss() throws Exception {
+		RedisLockRegistry registry = instance((b) -> b.awaitRelease(false));
+		for (int i = 0; i < 100; i++) {
+			LockHandle handle = registry.acquire("tess", Duration.ofSeconds(1));
+			handle.release();
+		}
+		LockHandle handle = registry.acquire("tess", Duration.ofSeconds(1));
+		String storeKey = registry.storeKey("", "tess");
+		admin().set(storeKey, "someone-else-0000000000000000000");
+		handle.release();
+		await().atMost(Duration.ofSeconds(5)).until(() -> registry.lostBeforeReleaseCount() == 1);
+		assertThat(admin().get(storeKey)).isEqualTo("someone-else-0000000000000000000");
+	}
+
 	private static long scriptCalls() {
 		return redis.server().commandCalls("evalsha") + redis.server().commandCalls("eval");
 	}
