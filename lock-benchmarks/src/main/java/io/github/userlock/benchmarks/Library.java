@@ -7,7 +7,10 @@ import org.springframework.integration.redis.util.RedisLockRegistry.RedisLockTyp
 /** The lock libraries the benchmark compares, by the name used on the command line. */
 enum Library {
 
-	OURS("ours", "lock-spring-boot-starter RedisLockRegistry", UserLockClient::new),
+	OURS("ours", "lock-spring-boot-starter RedisLockRegistry", (settings) -> new UserLockClient(settings, true)),
+
+	OURS_ASYNC("ours-async", "lock-spring-boot-starter RedisLockRegistry, awaitRelease(false)",
+			(settings) -> new UserLockClient(settings, false)),
 
 	REDISSON("redisson", "Redisson 3.52.0 RLock (watchdog)", RedissonLockClient::new),
 
@@ -38,7 +41,7 @@ enum Library {
 	}
 
 	boolean isPeer() {
-		return this != OURS;
+		return this != OURS && this != OURS_ASYNC;
 	}
 
 	LockClient open(ClientSettings settings) {
@@ -51,7 +54,7 @@ enum Library {
 				return library;
 			}
 		}
-		throw new IllegalArgumentException("Unknown library '" + id + "'; known: ours, redisson, si-spin, si-pubsub");
+		throw new IllegalArgumentException("Unknown library '" + id + "'; known: ours, ours-async, redisson, si-spin, si-pubsub");
 	}
 
 }

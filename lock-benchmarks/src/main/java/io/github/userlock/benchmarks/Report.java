@@ -108,22 +108,29 @@ final class Report {
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
+		for (Library variant : List.of(Library.OURS, Library.OURS_ASYNC)) {
+			ratios(variant, lines);
+		}
+		return lines;
+	}
+
+	private void ratios(Library variant, List<String> lines) {
 		for (Scenario scenario : Scenario.values()) {
-			Optional<ScenarioResult> ours = find(scenario, Library.OURS);
+			Optional<ScenarioResult> ours = find(scenario, variant);
 			if (ours.isEmpty() || peers(scenario).isEmpty()) {
 				continue;
 			}
 			if (scenario.isThroughput()) {
 				ScenarioResult best = bestPeer(scenario).orElseThrow();
-				lines.add(String.format(Locale.ROOT, "%s %s: ours %,.0f ops/s vs best peer %s %,.0f ops/s = %.2fx",
-						scenario.number(), scenario.id(), ours.get().opsPerSecond, best.library.id(),
+				lines.add(String.format(Locale.ROOT, "%s %s: %s %,.0f ops/s vs best peer %s %,.0f ops/s = %.2fx",
+						scenario.number(), scenario.id(), variant.id(), ours.get().opsPerSecond, best.library.id(),
 						best.opsPerSecond, ours.get().opsPerSecond / best.opsPerSecond));
 			}
 			else if (scenario == Scenario.BURST) {
 				ScenarioResult best = lowestPeer(scenario, (r) -> r.metric("roundP50Millis")).orElseThrow();
 				lines.add(String.format(Locale.ROOT,
-						"%s %s: all losers answered after %.2f ms (ours) vs %.2f ms (best peer %s) = %.2fx faster",
-						scenario.number(), scenario.id(), ours.get().metric("roundP50Millis"),
+						"%s %s: all losers answered after %.2f ms (%s) vs %.2f ms (best peer %s) = %.2fx faster",
+						scenario.number(), scenario.id(), ours.get().metric("roundP50Millis"), variant.id(),
 						best.metric("roundP50Millis"), best.library.id(),
 						best.metric("roundP50Millis") / ours.get().metric("roundP50Millis")));
 			}
@@ -131,12 +138,11 @@ final class Report {
 				ScenarioResult best = lowestPeer(scenario, (r) -> r.metric("renewalScriptCallsPerSecond"))
 					.orElseThrow();
 				lines.add(String.format(Locale.ROOT,
-						"%s %s: renewal script calls/s ours %.2f vs best peer %s %.2f", scenario.number(),
-						scenario.id(), ours.get().metric("renewalScriptCallsPerSecond"), best.library.id(),
+						"%s %s: renewal script calls/s %s %.2f vs best peer %s %.2f", scenario.number(),
+						scenario.id(), variant.id(), ours.get().metric("renewalScriptCallsPerSecond"), best.library.id(),
 						best.metric("renewalScriptCallsPerSecond")));
 			}
 		}
-		return lines;
 	}
 
 	// ---- targets -----------------------------------------------------------------------------------
@@ -144,16 +150,30 @@ final class Report {
 	record Verdict(String target, String status, String figures) {
 	}
 
+	/** The verdicts for {@code ours} (the default configuration), then for {@code ours-async} if it ran. */
 	List<Verdict> verdicts() {
 		List<Verdict> verdicts = new ArrayList<>();
-		throughputTarget(verdicts, Scenario.UNCONTENDED, 1.5);
-		p99Target(verdicts, Scenario.UNCONTENDED);
-		throughputTarget(verdicts, Scenario.MANY_USERS, 1.8);
-		p99Target(verdicts, Scenario.MANY_USERS);
-		throughputTarget(verdicts, Scenario.HOT_KEY, 2.0);
-		throughputTarget(verdicts, Scenario.HOT_KEY_1MS, 1.2);
+		verdicts(Library.OURS, verdicts);
+		if (this.results.stream().anyMatch((r) -> r.library == Library.OURS_ASYNC)) {
+			List<Verdict> async = new ArrayList<>();
+			verdicts(Library.OURS_ASYNC, async);
+			async.stream()
+				.filter((v) -> !v.target().startsWith("safety"))
+				.map((v) -> new Verdict("[ours-async] " + v.target(), v.status(), v.figures()))
+				.forEach(verdicts::add);
+		}
+		return verdicts;
+	}
+
+	private void verdicts(Library variant, List<Verdict> verdicts) {
+		throughputTarget(variant, verdicts, Scenario.UNCONTENDED, 1.5);
+		p99Target(variant, verdicts, Scenario.UNCONTENDED);
+		throughputTarget(variant, verdicts, Scenario.MANY_USERS, 1.8);
+		p99Target(variant, verdicts, Scenario.MANY_USERS);
+		throughputTarget(variant, verdicts, Scenario.HOT_KEY, 2.0);
+		throughputTarget(variant, verdicts, Scenario.HOT_KEY_1MS, 1.2);
 		for (Scenario scenario : List.of(Scenario.HOT_KEY, Scenario.HOT_KEY_1MS)) {
-			Optional<ScenarioResult> ours = find(scenario, Library.OURS);
+			Optional<ScenarioResult> ours = find(scenario, variant);
 			Optional<ScenarioResult> lowest = lowestPeer(scenario, ScenarioResult::clientCallsPerAcquisition);
 			String target = scenario.number() + " " + scenario.id()
 					+ ": Redis calls per acquisition below the best peer's";
@@ -164,29 +184,29 @@ final class Report {
 				double o = ours.get().clientCallsPerAcquisition();
 				double p = lowest.get().clientCallsPerAcquisition();
 				verdicts.add(new Verdict(target, status(o < p), String.format(Locale.ROOT,
-						"ours %.2f vs %s %.2f calls/acquisition", o, lowest.get().library.id(), p)));
+						"%s %.2f vs %s %.2f calls/acquisition", variant.id(), o, lowest.get().library.id(), p)));
 			}
 			String fair = scenario.number() + " " + scenario.id() + ": every instance gets at least 10% of the acquisitions";
 			verdicts.add(ours.map((r) -> new Verdict(fair, status(r.metric("minShare") >= 0.10),
 					String.format(Locale.ROOT, "smallest share %.1f%% (%s)", r.metric("minShare") * 100, r.note)))
-				.orElse(new Verdict(fair, "NOT MEASURED", "ours not run")));
+				.orElse(new Verdict(fair, "NOT MEASURED", variant.id() + " not run")));
 		}
-		Optional<ScenarioResult> burst = find(Scenario.BURST, Library.OURS);
+		Optional<ScenarioResult> burst = find(Scenario.BURST, variant);
 		String loser = "4 burst: each loser's call returns within 1 ms (p99)";
 		verdicts.add(burst.map((r) -> new Verdict(loser, status(r.p99 <= 1_000_000),
 				"loser call p50 " + micros(r.p50) + ", p99 " + micros(r.p99)))
-			.orElse(new Verdict(loser, "NOT MEASURED", "ours not run")));
+			.orElse(new Verdict(loser, "NOT MEASURED", variant.id() + " not run")));
 		String scripts = "4 burst: at most 2 script calls per instance per round";
 		verdicts.add(burst.map((r) -> new Verdict(scripts, status(r.metric("scriptCallsPerInstancePerRound") <= 2.0),
 				String.format(Locale.ROOT, "%.2f script calls per instance per round (%d in %d rounds)",
 						r.metric("scriptCallsPerInstancePerRound"), r.calls.scriptCalls(), r.acquisitions)))
-			.orElse(new Verdict(scripts, "NOT MEASURED", "ours not run")));
+			.orElse(new Verdict(scripts, "NOT MEASURED", variant.id() + " not run")));
 		String renewal = "5 long-holds: at most 1 script call per 100 locks per renewal period";
-		verdicts.add(find(Scenario.LONG_HOLDS, Library.OURS)
+		verdicts.add(find(Scenario.LONG_HOLDS, variant)
 			.map((r) -> (r.metric("renewalPeriods") < 2)
 					? new Verdict(renewal, "NOT MEASURED", "hold shorter than 2 renewal periods: " + r.note)
 					: new Verdict(renewal, status(r.metric("scriptCallsPer100LocksPerPeriod") <= 1.0), r.note))
-			.orElse(new Verdict(renewal, "NOT MEASURED", "ours not run")));
+			.orElse(new Verdict(renewal, "NOT MEASURED", variant.id() + " not run")));
 		List<String> broken = new ArrayList<>();
 		for (ScenarioResult r : this.results) {
 			if (!r.violations.isEmpty()) {
@@ -195,13 +215,12 @@ final class Report {
 		}
 		verdicts.add(new Verdict("safety: one holder at a time, increasing fencing tokens, no errors (all libraries)",
 				broken.isEmpty() ? "MET" : "BROKEN", broken.isEmpty() ? "no violation seen" : String.join("; ", broken)));
-		return verdicts;
 	}
 
-	private void throughputTarget(List<Verdict> verdicts, Scenario scenario, double factor) {
+	private void throughputTarget(Library variant, List<Verdict> verdicts, Scenario scenario, double factor) {
 		String target = String.format(Locale.ROOT, "%s %s: throughput >= %.1fx the best peer", scenario.number(),
 				scenario.id(), factor);
-		Optional<ScenarioResult> ours = find(scenario, Library.OURS);
+		Optional<ScenarioResult> ours = find(scenario, variant);
 		Optional<ScenarioResult> best = bestPeer(scenario);
 		if (ours.isEmpty() || best.isEmpty()) {
 			verdicts.add(new Verdict(target, "NOT MEASURED", "needs ours and at least one peer"));
@@ -209,19 +228,19 @@ final class Report {
 		}
 		double ratio = ours.get().opsPerSecond / best.get().opsPerSecond;
 		verdicts.add(new Verdict(target, status(ratio >= factor), String.format(Locale.ROOT,
-				"ours %,.0f vs %s %,.0f ops/s = %.2fx", ours.get().opsPerSecond, best.get().library.id(),
+				"%s %,.0f vs %s %,.0f ops/s = %.2fx", variant.id(), ours.get().opsPerSecond, best.get().library.id(),
 				best.get().opsPerSecond, ratio)));
 	}
 
-	private void p99Target(List<Verdict> verdicts, Scenario scenario) {
+	private void p99Target(Library variant, List<Verdict> verdicts, Scenario scenario) {
 		String target = scenario.number() + " " + scenario.id() + ": p99 no worse than the best peer's (lowest peer p99)";
-		Optional<ScenarioResult> ours = find(scenario, Library.OURS);
+		Optional<ScenarioResult> ours = find(scenario, variant);
 		Optional<ScenarioResult> best = lowestPeer(scenario, (r) -> r.p99);
 		if (ours.isEmpty() || best.isEmpty()) {
 			verdicts.add(new Verdict(target, "NOT MEASURED", "needs ours and at least one peer"));
 			return;
 		}
-		verdicts.add(new Verdict(target, status(ours.get().p99 <= best.get().p99), "ours " + micros(ours.get().p99)
+		verdicts.add(new Verdict(target, status(ours.get().p99 <= best.get().p99), variant.id() + " " + micros(ours.get().p99)
 				+ " vs " + best.get().library.id() + " " + micros(best.get().p99)));
 	}
 

@@ -10,18 +10,23 @@ import io.github.userlock.redis.RedisLockRegistry;
 import io.lettuce.core.RedisClient;
 import org.jspecify.annotations.Nullable;
 
-/** This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}. */
+/**
+ * This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}: with the default
+ * {@code awaitRelease(true)} ({@code ours}) or with {@code awaitRelease(false)} ({@code ours-async}), where
+ * the release is sent but not awaited by the caller.
+ */
 final class UserLockClient implements LockClient {
 
 	private final RedisClient client;
 
 	private final RedisLockRegistry registry;
 
-	UserLockClient(ClientSettings settings) {
+	UserLockClient(ClientSettings settings, boolean awaitRelease) {
 		this.client = RedisClient.create(settings.uri());
 		this.registry = RedisLockRegistry.builder(this.client)
 			.keyPrefix("user-lock:")
 			.defaultLeaseTime(settings.lease())
+			.awaitRelease(awaitRelease)
 			.build();
 	}
 
