@@ -242,6 +242,14 @@ public final class LockBenchmarks {
 		catch (IOException ex) {
 			// fall through
 		}
+		// jars without Maven metadata (Spring Integration) still carry Implementation-Version
+		if (artifactId.equals("spring-integration-redis")) {
+			String version = org.springframework.integration.redis.util.RedisLockRegistry.class.getPackage()
+				.getImplementationVersion();
+			if (version != null) {
+				return version;
+			}
+		}
 		return "(version unknown)";
 	}
 

@@ -50,21 +50,28 @@ final class SvgChart {
 	}
 
 	String render() {
-		int height = 60 + 2 * (PANEL_HEIGHT + 60);
+		int height = 60 + 18 + 2 * (PANEL_HEIGHT + 60);
 		StringBuilder svg = new StringBuilder();
 		svg.append(String.format(Locale.ROOT,
 				"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n",
 				WIDTH, height, WIDTH, height));
 		svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", WIDTH, height));
 		int x = LEFT;
+		int y = 14;
 		for (Library library : this.libraries) {
+			String label = library.id() + ": " + library.description();
+			int width = 32 + label.length() * 6;
+			if (x > LEFT && x + width > WIDTH) {
+				x = LEFT;
+				y += 18;
+			}
 			svg.append(String.format(Locale.ROOT,
-					"<rect x=\"%d\" y=\"14\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"24\">%s</text>%n", x,
-					color(library), x + 16, escape(library.description())));
-			x += 32 + library.description().length() * 6;
+					"<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n", x,
+					y, color(library), x + 16, y + 10, escape(label)));
+			x += width;
 		}
-		throughputPanel(svg, 50);
-		workPanel(svg, 50 + PANEL_HEIGHT + 60);
+		throughputPanel(svg, 50 + 18);
+		workPanel(svg, 50 + 18 + PANEL_HEIGHT + 60);
 		svg.append("</svg>\n");
 		return svg.toString();
 	}
