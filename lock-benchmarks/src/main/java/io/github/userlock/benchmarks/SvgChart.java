@@ -50,12 +50,7 @@ final class SvgChart {
 	}
 
 	String render() {
-		int height = 60 + 18 + 2 * (PANEL_HEIGHT + 60);
-		StringBuilder svg = new StringBuilder();
-		svg.append(String.format(Locale.ROOT,
-				"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n",
-				WIDTH, height, WIDTH, height));
-		svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", WIDTH, height));
+		StringBuilder legend = new StringBuilder();
 		int x = LEFT;
 		int y = 14;
 		for (Library library : this.libraries) {
@@ -65,13 +60,21 @@ final class SvgChart {
 				x = LEFT;
 				y += 18;
 			}
-			svg.append(String.format(Locale.ROOT,
+			legend.append(String.format(Locale.ROOT,
 					"<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n", x,
 					y, color(library), x + 16, y + 10, escape(label)));
 			x += width;
 		}
-		throughputPanel(svg, 50 + 18);
-		workPanel(svg, 50 + 18 + PANEL_HEIGHT + 60);
+		int top = y + 36;
+		int height = top + 2 * (PANEL_HEIGHT + 60);
+		StringBuilder svg = new StringBuilder();
+		svg.append(String.format(Locale.ROOT,
+				"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n",
+				WIDTH, height, WIDTH, height));
+		svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", WIDTH, height));
+		svg.append(legend);
+		throughputPanel(svg, top);
+		workPanel(svg, top + PANEL_HEIGHT + 60);
 		svg.append("</svg>\n");
 		return svg.toString();
 	}
