@@ -134,6 +134,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.prefix;
 	}
 
+	/** Whether {@link #close()} was called; a closed registry throws {@link LockUnavailableException}. */
+	public boolean isClosed() {
+		return this.closed;
+	}
+
 	/** The Pub/Sub channel on which releases that had waiters are announced. */
 	public String getChannel() {
 		return this.channel;
@@ -166,7 +171,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		this.closed = true;
 		this.scheduler.shutdownNow();
 		CompletableFuture<Connections> current = this.connecting;
-		if (current != null) {
+		if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
+			current.join().close();
+		}
+		else if (current != null) {
 			current.thenAccept(Connections::close);
 		}
 	}
@@ -205,16 +213,19 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		String owner = newOwner();
 		long leaseMillis = lease.toMillis();
 		long sentAt = System.nanoTime();
+		long deadline = sentAt + this.timeoutNanos;
+		CompletableFuture<Long> answer = null;
 		Long result;
 		try {
-			result = run(ACQUIRE, ScriptOutputType.INTEGER, key, true,
+			answer = call(ACQUIRE, ScriptOutputType.INTEGER, key, deadline,
 					new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis),
 					Integer.toString(HAND_OFFS));
+			result = awaitFuture(answer, deadline, key, true);
 		}
 		catch (LockUnavailableException | LockInterruptedException ex) {
-			// The script may still run later (queued while disconnected): undo it by owner, on the same
-			// connection so that it runs after. A no-op when it never ran.
-			compensate(storeKey, owner);
+			if (answer != null) {
+				undoIfItLands(answer, storeKey, owner);
+			}
 			throw ex;
 		}
 		if (result > 0) {
@@ -267,7 +278,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			releaseFailed(grant, ex);
 			return;
 		}
-		CompletableFuture<Void> done = result.handle((released, failure) -> {
+		CompletableFuture<Void> done = result.copy()
+			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
+			.handle((released, failure) -> {
 			if (failure != null) {
 				releaseFailed(grant, failure);
 			}
@@ -288,18 +301,28 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private void releaseFailed(LockGrant grant, Throwable failure) {
 		Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
 				? failure.getCause() : failure;
-		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
-				cause.getMessage());
+		String reason = (cause instanceof TimeoutException) ? "Redis did not answer within "
+				+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : cause.getMessage();
+		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(), reason);
 	}
 
-	private void compensate(String storeKey, String owner) {
-		CompletableFuture<Connections> current = this.connecting;
-		Connections connections = (current != null && current.isDone() && !current.isCompletedExceptionally())
-				? current.join() : null;
-		if (connections != null) {
-			connections.scripting.eval(RELEASE.source(), ScriptOutputType.INTEGER, new String[] { storeKey }, owner,
-					this.channel, "0");
-		}
+	/**
+	 * An attempt given up on (timeout, interrupt) may still run in Redis later: the client re-sends commands
+	 * that were in flight or queued when it reconnects. If it lands and takes the lock, release it by its
+	 * owner token, so that nothing stays locked for a caller that was told it failed.
+	 */
+	private void undoIfItLands(CompletableFuture<Long> answer, String storeKey, String owner) {
+		answer.thenAccept((token) -> {
+			if (token != null && token > 0 && !this.closed) {
+				try {
+					call(RELEASE, ScriptOutputType.INTEGER, null, System.nanoTime() + this.timeoutNanos,
+							new String[] { storeKey }, owner, this.channel, "0");
+				}
+				catch (RuntimeException ex) {
+					logger.debug("Could not undo a late acquire of {}; its lease ends it", storeKey, ex);
+				}
+			}
+		});
 	}
 
 	// ---- Redis calls -------------------------------------------------------------------------------
@@ -313,8 +336,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	/**
 	 * Sends {@code script}: EVALSHA first and, after a NOSCRIPT (restart, failover, SCRIPT FLUSH), the
-	 * source with EVAL. The returned future fails with {@link LockUnavailableException} on a Redis error and
-	 * with a {@link TimeoutException} after the command timeout.
+	 * source with EVAL. The returned future fails with {@link LockUnavailableException} on a Redis error; it
+	 * has no timeout of its own (it completes when Redis answers), callers bound their wait.
 	 */
 	private <T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key,
 			long deadline, String[] keys, String... args) {
@@ -329,7 +352,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}
 			return CompletableFuture.failedFuture(new LockUnavailableException(key,
 					"Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
-		}).orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+		});
 	}
 
 	private <T> T awaitFuture(CompletableFuture<T> future, long deadline, @Nullable String key,
@@ -338,9 +361,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		try {
 			for (;;) {
 				try {
-					// a little past the deadline: the future's own timeout fires first with the clear message
-					return future.get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(50),
-							TimeUnit.NANOSECONDS);
+					return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 				}
 				catch (InterruptedException ex) {
 					if (interruptible) {
@@ -458,9 +479,13 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private static void closeQuietly(@Nullable StatefulConnection<?, ?> connection) {
 		if (connection != null) {
 			try {
-				connection.closeAsync();
+				// wait (bounded) so that the client does not find it still open and close it again
+				connection.closeAsync().get(2, TimeUnit.SECONDS);
 			}
-			catch (RuntimeException ex) {
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (ExecutionException | TimeoutException | RuntimeException ex) {
 				// closing only
 			}
 		}
@@ -507,8 +532,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		/** Until when the lease is surely ours: when the last successful acquire or renew was sent, plus lease. */
 		volatile long validUntilNanos;
 
-		/** When the watchdog should renew next; guarded by the watchdog thread. */
-		long renewAtNanos;
+		/** When the watchdog should renew next. */
+		volatile long renewAtNanos;
+
+		/** Whether a renewal is in flight; watchdog thread only. */
+		boolean renewing;
 
 		RedisGrant(String key, String storeKey, long token, long sentAt, String owner, long leaseMillis,
 				int handOffsLeft) {
@@ -591,20 +619,24 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				logger.warn("Lock watchdog failed; retrying", ex);
 			}
 			finally {
-				long earliest = Long.MAX_VALUE;
-				boolean any = false;
-				long now = System.nanoTime();
-				for (RedisGrant grant : this.held) {
-					long at = (grant.renewAtNanos - grant.validUntilNanos < 0) ? grant.renewAtNanos
-							: grant.validUntilNanos;
-					if (!any || at - earliest < 0) {
-						earliest = at;
-						any = true;
-					}
+				scheduleNextTick();
+			}
+		}
+
+		/** Schedules the next tick for the earliest renewal or lease end among the held locks. */
+		private void scheduleNextTick() {
+			long earliest = 0;
+			boolean any = false;
+			for (RedisGrant grant : this.held) {
+				long at = (!grant.renewing && grant.renewAtNanos - grant.validUntilNanos < 0) ? grant.renewAtNanos
+						: grant.validUntilNanos;
+				if (!any || at - earliest < 0) {
+					earliest = at;
+					any = true;
 				}
-				if (any) {
-					scheduleNoLaterThan(Math.max(earliest, now));
-				}
+			}
+			if (any) {
+				scheduleNoLaterThan(earliest);
 			}
 		}
 
@@ -620,69 +652,86 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					this.held.remove(grant);
 					lost(grant, "its lease of " + grant.leaseMillis + " ms ran out before Redis confirmed a renewal");
 				}
-				else if (grant.renewAtNanos - now <= grant.leaseNanos() / 6) {
+				else if (!grant.renewing && grant.renewAtNanos - now <= grant.leaseNanos() / 6) {
 					int slot = cluster ? SlotHash.getSlot(grant.storeKey()) : 0;
 					due.computeIfAbsent(slot, (s) -> new ArrayList<>()).add(grant);
 				}
 			}
-			// all batches are sent at once (pipelined on the connection), then their answers are read
-			List<Runnable> completions = new ArrayList<>();
 			for (List<RedisGrant> grants : due.values()) {
 				for (int from = 0; from < grants.size(); from += RENEW_BATCH) {
-					completions.add(renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH))));
+					renew(grants.subList(from, Math.min(grants.size(), from + RENEW_BATCH)));
 				}
 			}
-			completions.forEach(Runnable::run);
 		}
 
-		/** Sends one renewal batch; the returned task waits for its answer and applies it. */
-		private Runnable renew(List<RedisGrant> grants) {
+		/**
+		 * Sends one renewal batch without waiting: the watchdog thread stays free to report leases that run
+		 * out while Redis is slow. The answer is applied on the watchdog thread.
+		 */
+		private void renew(List<RedisGrant> grants) {
 			String[] keys = new String[grants.size()];
 			String[] args = new String[grants.size() * 2];
+			long sentAt = System.nanoTime();
 			for (int i = 0; i < keys.length; i++) {
 				RedisGrant grant = grants.get(i);
 				keys[i] = grant.storeKey();
 				args[2 * i] = grant.owner;
 				args[2 * i + 1] = Long.toString(grant.leaseMillis);
+				grant.renewing = true;
 			}
-			long sentAt = System.nanoTime();
-			long deadline = sentAt + RedisLockRegistry.this.timeoutNanos;
-			CompletableFuture<List<Object>> result;
+			List<RedisGrant> batch = List.copyOf(grants);
+			CompletableFuture<List<Object>> answer;
 			try {
-				result = call(RENEW, ScriptOutputType.MULTI, null, deadline, keys, args);
+				answer = RedisLockRegistry.this.<List<Object>>call(RENEW, ScriptOutputType.MULTI, null,
+						sentAt + RedisLockRegistry.this.timeoutNanos, keys, args)
+					.copy()
+					.orTimeout(RedisLockRegistry.this.timeoutNanos, TimeUnit.NANOSECONDS);
 			}
 			catch (LockUnavailableException ex) {
-				result = CompletableFuture.failedFuture(ex);
+				answer = CompletableFuture.failedFuture(ex);
 			}
-			CompletableFuture<List<Object>> answer = result;
-			return () -> {
-				List<Object> lostIndexes;
-				try {
-					lostIndexes = awaitFuture(answer, deadline, null, false);
+			answer.whenCompleteAsync((lostIndexes, failure) -> {
+				if (failure != null) {
+					renewFailed(batch, sentAt, failure);
 				}
-				catch (LockUnavailableException ex) {
-					logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
-							grants.size(), ex.getMessage());
-					for (RedisGrant grant : grants) {
-						grant.renewAtNanos = sentAt + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
-					}
-					return;
+				else {
+					renewed(batch, sentAt, lostIndexes);
 				}
-				boolean[] lostFlags = new boolean[grants.size()];
-				for (Object index : lostIndexes) {
-					lostFlags[((Long) index).intValue() - 1] = true;
+				scheduleNextTick();
+			}, RedisLockRegistry.this.scheduler);
+		}
+
+		private void renewFailed(List<RedisGrant> grants, long sentAt, Throwable failure) {
+			Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
+					? failure.getCause() : failure;
+			String reason = (cause instanceof TimeoutException) ? "Redis did not answer within "
+					+ RedisLockRegistry.this.commandTimeout.toMillis() + " ms (lock.command-timeout)"
+					: cause.getMessage();
+			logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
+					grants.size(), reason);
+			long now = System.nanoTime();
+			for (RedisGrant grant : grants) {
+				grant.renewing = false;
+				grant.renewAtNanos = now + Math.min(TimeUnit.SECONDS.toNanos(1), grant.leaseNanos() / 10);
+			}
+		}
+
+		private void renewed(List<RedisGrant> grants, long sentAt, List<Object> lostIndexes) {
+			boolean[] lostFlags = new boolean[grants.size()];
+			for (Object index : lostIndexes) {
+				lostFlags[((Long) index).intValue() - 1] = true;
+			}
+			for (int i = 0; i < lostFlags.length; i++) {
+				RedisGrant grant = grants.get(i);
+				grant.renewing = false;
+				if (!lostFlags[i]) {
+					grant.validUntilNanos = sentAt + grant.leaseNanos();
+					grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
 				}
-				for (int i = 0; i < lostFlags.length; i++) {
-					RedisGrant grant = grants.get(i);
-					if (!lostFlags[i]) {
-						grant.validUntilNanos = sentAt + grant.leaseNanos();
-						grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
-					}
-					else if (this.held.remove(grant)) {
-						lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
-					}
+				else if (this.held.remove(grant)) {
+					lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
 				}
-			};
+			}
 		}
 
 	}

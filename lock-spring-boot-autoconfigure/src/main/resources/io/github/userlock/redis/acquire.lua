@@ -3,7 +3,17 @@
 -- ARGV[1] the owner token (32 hex characters), ARGV[2] the lease in milliseconds,
 -- ARGV[3] how many following tokens to reserve for hand-offs to threads of the same process
 -- Returns the fencing token (> 0) when acquired, otherwise -1 - (remaining lease in ms).
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+-- A retry of the same attempt (the client re-sends commands in flight when it reconnects) finds its own
+-- owner token and succeeds again, so that a late success is always seen and can be undone.
+local acquired = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not acquired then
+  local v = redis.call('GET', KEYS[1])
+  if v and string.sub(v, 1, 32) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    acquired = true
+  end
+end
+if acquired then
   -- Fencing token: Redis server time in microseconds, and strictly above the last token of the bucket,
   -- so it keeps increasing across a restart that lost the counter and across a clock step back.
   local t = redis.call('TIME')

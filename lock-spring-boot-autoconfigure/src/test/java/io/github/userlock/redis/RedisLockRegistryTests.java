@@ -139,10 +139,10 @@ class RedisLockRegistryTests {
 
 	@Test
 	void watchdogKeepsALockHeldPastThreeLeases() throws Exception {
-		RedisLockRegistry holder = instance((b) -> b.defaultLeaseTime(Duration.ofMillis(300)));
+		RedisLockRegistry holder = instance((b) -> b.defaultLeaseTime(Duration.ofMillis(1000)));
 		RedisLockRegistry other = instance();
 		try (LockHandle handle = holder.acquire("heidi", Duration.ofSeconds(1))) {
-			long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+			long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3300);
 			int checks = 0;
 			while (System.nanoTime() - until < 0) {
 				assertThat(other.tryAcquire("heidi")).isEmpty();
