@@ -1,0 +1,236 @@
+package io.github.userlock.benchmarks;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The harness's own connection to redis-server, a minimal RESP client on a plain socket so that it shares
+ * nothing with the libraries under test and can stream a slow log of hundreds of thousands of entries
+ * without holding it in memory. It names itself {@value #NAME} so that its own commands are left out.
+ *
+ * <p>
+ * How calls are counted: redis-server runs with {@code slowlog-log-slower-than 0}, so every command it
+ * executes is logged, each with the address of the client that sent it; a command run by a Lua script is
+ * logged with the script client's address {@code ?:0}. So a window's slow log splits exactly into client
+ * calls (a script call counts once) and commands run inside scripts. {@code INFO commandstats} is
+ * snapshotted before and after as a cross-check: its total counts both kinds (Redis 7 counts commands
+ * called from scripts too), and any command it has that the slow log lacks (commands flagged to skip the
+ * slow log, such as {@code EXEC} or {@code AUTH}) is added to the client calls.
+ */
+final class RedisAdmin implements AutoCloseable {
+
+	static final String NAME = "bench-admin";
+
+	static final int SLOWLOG_MAX_LEN = 4_000_000;
+
+	private static final String SCRIPT_CLIENT = "?:0";
+
+	private final Socket socket;
+
+	private final InputStream in;
+
+	private final OutputStream out;
+
+	RedisAdmin(String host, int port) throws IOException {
+		this.socket = new Socket();
+		this.socket.connect(new InetSocketAddress(host, port), 1000);
+		this.socket.setTcpNoDelay(true);
+		this.in = new BufferedInputStream(this.socket.getInputStream(), 1 << 16);
+		this.out = new BufferedOutputStream(this.socket.getOutputStream());
+	}
+
+	void ping() throws IOException {
+		command("PING");
+	}
+
+	void nameSelf() throws IOException {
+		command("CLIENT", "SETNAME", NAME);
+	}
+
+	void flushAll() throws IOException {
+		command("FLUSHALL");
+	}
+
+	String info(String section) throws IOException {
+		return new String((byte[]) command("INFO", section), StandardCharsets.UTF_8);
+	}
+
+	/** Starts a counting window: empties the slow log and snapshots the command statistics. */
+	Window begin() throws IOException {
+		command("SLOWLOG", "RESET");
+		return new Window(commandStats());
+	}
+
+	/** Command name → calls, from {@code INFO commandstats}, without the harness's own admin commands. */
+	Map<String, Long> commandStats() throws IOException {
+		Map<String, Long> stats = new TreeMap<>();
+		for (String line : info("commandstats").split("\r\n")) {
+			if (line.startsWith("cmdstat_")) {
+				// "script|load" in commandstats is logged as "script" in the slow log
+				String full = line.substring("cmdstat_".length(), line.indexOf(':'));
+				String name = full.contains("|") ? full.substring(0, full.indexOf('|')) : full;
+				int start = line.indexOf("calls=") + "calls=".length();
+				long calls = Long.parseLong(line.substring(start, line.indexOf(',', start)));
+				if (!isAdmin(name)) {
+					stats.merge(name, calls, Long::sum);
+				}
+			}
+		}
+		return stats;
+	}
+
+	private static boolean isAdmin(String name) {
+		return name.equals("info") || name.startsWith("slowlog") || name.startsWith("config")
+				|| name.equals("flushall");
+	}
+
+	/** A counting window opened by {@link #begin()}. */
+	final class Window {
+
+		private final Map<String, Long> before;
+
+		private Window(Map<String, Long> before) {
+			this.before = before;
+		}
+
+		/** Ends the window and counts what happened in it. */
+		CallCounts end() throws IOException {
+			Map<String, Long> after = commandStats();
+			Map<String, Long> stats = new TreeMap<>();
+			after.forEach((name, calls) -> {
+				long delta = calls - this.before.getOrDefault(name, 0L);
+				if (delta > 0) {
+					stats.put(name, delta);
+				}
+			});
+			return countSlowLog(stats);
+		}
+
+	}
+
+	private CallCounts countSlowLog(Map<String, Long> stats) throws IOException {
+		writeCommand("SLOWLOG", "GET", "-1");
+		Map<String, Long> client = new TreeMap<>();
+		Map<String, Long> inScripts = new TreeMap<>();
+		long entries = readArrayHeader();
+		for (long i = 0; i < entries; i++) {
+			List<Object> entry = asList(read());
+			String name = new String((byte[]) asList(entry.get(3)).get(0), StandardCharsets.UTF_8)
+				.toLowerCase(Locale.ROOT);
+			String address = new String((byte[]) entry.get(4), StandardCharsets.UTF_8);
+			String clientName = new String((byte[]) entry.get(5), StandardCharsets.UTF_8);
+			if (NAME.equals(clientName) || isAdmin(name)) {
+				continue;
+			}
+			(SCRIPT_CLIENT.equals(address) ? inScripts : client).merge(name, 1L, Long::sum);
+		}
+		boolean truncated = entries >= SLOWLOG_MAX_LEN;
+		// Commands that skip the slow log (EXEC, AUTH, ...) are client calls: add what commandstats has beyond it.
+		Map<String, Long> clientCalls = new TreeMap<>(client);
+		stats.forEach((name, calls) -> {
+			long logged = client.getOrDefault(name, 0L) + inScripts.getOrDefault(name, 0L);
+			if (calls > logged) {
+				clientCalls.merge(name, calls - logged, Long::sum);
+			}
+		});
+		return new CallCounts(clientCalls, inScripts, stats, truncated);
+	}
+
+	private static List<Object> asList(Object value) {
+		@SuppressWarnings("unchecked")
+		List<Object> list = (List<Object>) value;
+		return list;
+	}
+
+	private Object command(String... args) throws IOException {
+		writeCommand(args);
+		Object reply = read();
+		if (reply instanceof RedisError error) {
+			throw new IOException("redis-server answered " + error.message() + " to " + String.join(" ", args));
+		}
+		return reply;
+	}
+
+	private void writeCommand(String... args) throws IOException {
+		StringBuilder sb = new StringBuilder();
+		sb.append('*').append(args.length).append("\r\n");
+		for (String arg : args) {
+			byte[] bytes = arg.getBytes(StandardCharsets.UTF_8);
+			sb.append('$').append(bytes.length).append("\r\n").append(arg).append("\r\n");
+		}
+		this.out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+		this.out.flush();
+	}
+
+	private long readArrayHeader() throws IOException {
+		int type = this.in.read();
+		if (type != '*') {
+			throw new IOException("Expected an array reply, got '" + (char) type + "'");
+		}
+		return Long.parseLong(readLine());
+	}
+
+	private Object read() throws IOException {
+		int type = this.in.read();
+		switch (type) {
+			case '+':
+				return readLine();
+			case '-':
+				return new RedisError(readLine());
+			case ':':
+				return Long.parseLong(readLine());
+			case '$': {
+				int length = Integer.parseInt(readLine());
+				if (length < 0) {
+					return new byte[0];
+				}
+				byte[] bytes = this.in.readNBytes(length);
+				this.in.readNBytes(2);
+				return bytes;
+			}
+			case '*': {
+				int length = Integer.parseInt(readLine());
+				List<Object> list = new ArrayList<>(Math.max(length, 0));
+				for (int i = 0; i < length; i++) {
+					list.add(read());
+				}
+				return list;
+			}
+			default:
+				throw new IOException("Unexpected RESP type '" + (char) type + "'");
+		}
+	}
+
+	private String readLine() throws IOException {
+		StringBuilder sb = new StringBuilder();
+		int c;
+		while ((c = this.in.read()) != '\r') {
+			if (c < 0) {
+				throw new IOException("Connection closed by redis-server");
+			}
+			sb.append((char) c);
+		}
+		this.in.read();
+		return sb.toString();
+	}
+
+	@Override
+	public void close() throws IOException {
+		this.socket.close();
+	}
+
+	private record RedisError(String message) {
+	}
+
+}

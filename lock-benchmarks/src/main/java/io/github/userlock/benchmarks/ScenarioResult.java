@@ -1,0 +1,61 @@
+package io.github.userlock.benchmarks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What one scenario measured for one library. */
+final class ScenarioResult {
+
+	final Scenario scenario;
+
+	final Library library;
+
+	/** Acquisitions (or acquire + release cycles) per second over the measured iterations; NaN if n/a. */
+	double opsPerSecond = Double.NaN;
+
+	/** Per-iteration throughput, to show the spread. */
+	final List<Double> iterationOps = new ArrayList<>();
+
+	/** Latency percentiles of the measured operation, in nanoseconds. */
+	long p50;
+
+	long p99;
+
+	/** Acquisitions the call counts are divided by. */
+	long acquisitions;
+
+	CallCounts calls = CallCounts.NONE;
+
+	/** Scenario-specific figures, by name, in insertion order. */
+	final Map<String, Double> metrics = new LinkedHashMap<>();
+
+	/** A one-line summary of the scenario-specific figures for the table. */
+	String note = "";
+
+	/** Anything that went wrong: overlapping holders, non-increasing tokens, errors. */
+	final List<String> violations = new ArrayList<>();
+
+	ScenarioResult(Scenario scenario, Library library) {
+		this.scenario = scenario;
+		this.library = library;
+	}
+
+	double clientCallsPerAcquisition() {
+		return (this.acquisitions > 0) ? (double) this.calls.clientTotal() / this.acquisitions : Double.NaN;
+	}
+
+	double scriptCallsPerAcquisition() {
+		return (this.acquisitions > 0) ? (double) this.calls.scriptCalls() / this.acquisitions : Double.NaN;
+	}
+
+	double commandsPerAcquisition() {
+		return (this.acquisitions > 0) ? (double) this.calls.commandTotal() / this.acquisitions : Double.NaN;
+	}
+
+	double metric(String name) {
+		return this.metrics.getOrDefault(name, Double.NaN);
+	}
+
+}

@@ -1,0 +1,431 @@
+package io.github.userlock.benchmarks;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs one scenario for one library: opens its instances, warms up, measures, checks what must hold
+ * (one holder at a time, strictly increasing fencing tokens), counts Redis calls per measured window and
+ * closes the instances.
+ */
+final class ScenarioRunner {
+
+	private static final Duration LONG_WAIT = Duration.ofSeconds(30);
+
+	private final BenchmarkOptions options;
+
+	private final RedisAdmin admin;
+
+	private final ClientSettings settings;
+
+	ScenarioRunner(BenchmarkOptions options, RedisAdmin admin, ClientSettings settings) {
+		this.options = options;
+		this.admin = admin;
+		this.settings = settings;
+	}
+
+	ScenarioResult run(Scenario scenario, Library library) throws Exception {
+		this.admin.flushAll();
+		ScenarioResult result = new ScenarioResult(scenario, library);
+		switch (scenario) {
+			case UNCONTENDED -> throughput(result, 1, 1, KeyChoice.FRESH, 0);
+			case MANY_USERS -> throughput(result, 2, 8, KeyChoice.RANDOM_10K, 0);
+			case HOT_KEY -> throughput(result, 4, 4, KeyChoice.ONE, 0);
+			case HOT_KEY_1MS -> throughput(result, 4, 4, KeyChoice.ONE, TimeUnit.MILLISECONDS.toNanos(1));
+			case BURST -> burst(result);
+			case LONG_HOLDS -> longHolds(result);
+		}
+		return result;
+	}
+
+	/**
+	 * Runs the many-users load unmeasured for every library before anything is measured, so that code the
+	 * libraries share (Lettuce, Netty, Spring Data Redis) is compiled by the JIT before the first library is
+	 * timed; otherwise whichever library runs first would pay for the others' warm-up.
+	 */
+	void warmUpAll(List<Library> libraries) throws Exception {
+		for (Library library : libraries) {
+			this.admin.flushAll();
+			List<LockClient> clients = open(library, 2, this.settings);
+			try {
+				runIteration(clients, 8, KeyChoice.RANDOM_10K, 0, this.options.warmup, new Shared(), null, null, null);
+				runIteration(clients.subList(0, 1), 1, KeyChoice.FRESH, 0, this.options.warmup, new Shared(), null,
+						null, null);
+			}
+			finally {
+				close(clients);
+			}
+		}
+	}
+
+	// ---- scenarios 1-3 ---------------------------------------------------------------------------
+
+	private enum KeyChoice {
+
+		FRESH, RANDOM_10K, ONE
+
+	}
+
+	/** State shared by the workers of one throughput run. */
+	private static final class Shared {
+
+		final AtomicInteger inside = new AtomicInteger();
+
+		final AtomicLong lastToken = new AtomicLong(Long.MIN_VALUE);
+
+		final AtomicLong freshKeys = new AtomicLong();
+
+		final ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+
+		volatile long releasedAt;
+
+		void violation(String message) {
+			if (this.violations.size() < 20) {
+				this.violations.add(message);
+			}
+		}
+
+	}
+
+	private void throughput(ScenarioResult result, int instances, int threadsPerInstance, KeyChoice keys,
+			long holdNanos) throws Exception {
+		List<LockClient> clients = open(result.library, instances, this.settings);
+		try {
+			Shared shared = new Shared();
+			Samples latencies = new Samples();
+			Samples handoffs = new Samples();
+			long[] perInstance = new long[instances];
+			runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.warmup, shared, null, null, null);
+			CallCounts calls = CallCounts.NONE;
+			long ops = 0;
+			long elapsed = 0;
+			for (int i = 0; i < this.options.iterations; i++) {
+				AtomicLongArray counts = new AtomicLongArray(instances);
+				RedisAdmin.Window window = this.admin.begin();
+				long start = System.nanoTime();
+				runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.duration, shared, latencies,
+						(keys == KeyChoice.ONE) ? handoffs : null, counts);
+				long took = System.nanoTime() - start;
+				calls = calls.plus(window.end());
+				long iterationOps = 0;
+				for (int j = 0; j < instances; j++) {
+					perInstance[j] += counts.get(j);
+					iterationOps += counts.get(j);
+				}
+				ops += iterationOps;
+				elapsed += took;
+				result.iterationOps.add(iterationOps * 1e9 / took);
+			}
+			result.opsPerSecond = ops * 1e9 / elapsed;
+			result.p50 = latencies.percentile(50);
+			result.p99 = latencies.percentile(99);
+			result.acquisitions = ops;
+			result.calls = calls;
+			result.violations.addAll(shared.violations);
+			if (keys == KeyChoice.ONE) {
+				result.metrics.put("handoffP50Micros", handoffs.percentile(50) / 1e3);
+				result.metrics.put("handoffP99Micros", handoffs.percentile(99) / 1e3);
+				double minShare = 1;
+				StringBuilder shares = new StringBuilder();
+				for (int j = 0; j < instances; j++) {
+					double share = (ops > 0) ? (double) perInstance[j] / ops : 0;
+					minShare = Math.min(minShare, share);
+					shares.append((j > 0) ? "/" : "").append(Math.round(share * 100));
+				}
+				result.metrics.put("minShare", minShare);
+				result.note = String.format(Locale.ROOT, "handoff p50 %s p99 %s; shares %% %s",
+						Report.micros(handoffs.percentile(50)), Report.micros(handoffs.percentile(99)), shares);
+			}
+		}
+		finally {
+			close(clients);
+		}
+	}
+
+	/**
+	 * Runs {@code threadsPerInstance} threads on each client for {@code duration}, each acquiring and
+	 * releasing in a loop. Samples are recorded only when the collectors are given (not during warm-up).
+	 */
+	private void runIteration(List<LockClient> clients, int threadsPerInstance, KeyChoice keys, long holdNanos,
+			Duration duration, Shared shared, @Nullable Samples latencies, @Nullable Samples handoffs,
+			@Nullable AtomicLongArray counts) throws InterruptedException {
+		long deadline = System.nanoTime() + duration.toNanos();
+		CountDownLatch start = new CountDownLatch(1);
+		List<Thread> threads = new ArrayList<>();
+		List<Samples> threadLatencies = new ArrayList<>();
+		List<Samples> threadHandoffs = new ArrayList<>();
+		shared.releasedAt = 0;
+		for (int c = 0; c < clients.size(); c++) {
+			LockClient client = clients.get(c);
+			int instance = c;
+			for (int t = 0; t < threadsPerInstance; t++) {
+				Samples mine = new Samples();
+				Samples myHandoffs = new Samples();
+				threadLatencies.add(mine);
+				threadHandoffs.add(myHandoffs);
+				Thread thread = new Thread(() -> {
+					try {
+						start.await();
+						ThreadLocalRandom random = ThreadLocalRandom.current();
+						while (System.nanoTime() < deadline) {
+							String key = switch (keys) {
+								case FRESH -> "fresh-" + shared.freshKeys.incrementAndGet();
+								case RANDOM_10K -> "user-" + random.nextInt(10_000);
+								case ONE -> "hot";
+							};
+							long begin = System.nanoTime();
+							LockClient.Held held = client.acquire(key, LONG_WAIT);
+							long acquired = System.nanoTime();
+							if (held == null) {
+								shared.violation("acquire timed out after " + LONG_WAIT + " on " + key);
+								continue;
+							}
+							if (keys == KeyChoice.ONE) {
+								check(shared, held);
+								long releasedAt = shared.releasedAt;
+								if (releasedAt != 0) {
+									myHandoffs.add(acquired - releasedAt);
+								}
+								if (holdNanos > 0) {
+									hold(holdNanos);
+								}
+								shared.inside.decrementAndGet();
+								shared.releasedAt = System.nanoTime();
+							}
+							held.release();
+							long end = System.nanoTime();
+							mine.add(end - begin);
+							if (counts != null) {
+								counts.incrementAndGet(instance);
+							}
+						}
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+					}
+					catch (RuntimeException ex) {
+						shared.violation("error: " + ex);
+					}
+				}, "bench-" + instance + "-" + t);
+				thread.setDaemon(true);
+				threads.add(thread);
+				thread.start();
+			}
+		}
+		start.countDown();
+		for (Thread thread : threads) {
+			thread.join(duration.toMillis() + LONG_WAIT.toMillis() * 2);
+		}
+		if (latencies != null) {
+			threadLatencies.forEach(latencies::addAll);
+		}
+		if (handoffs != null) {
+			threadHandoffs.forEach(handoffs::addAll);
+		}
+	}
+
+	private static void check(Shared shared, LockClient.Held held) {
+		int holders = shared.inside.incrementAndGet();
+		if (holders != 1) {
+			shared.violation("mutual exclusion broken: " + holders + " holders at once");
+		}
+		long token = held.token();
+		if (token >= 0) {
+			long previous = shared.lastToken.getAndSet(token);
+			if (previous != Long.MIN_VALUE && token <= previous) {
+				shared.violation("fencing token " + token + " not greater than the previous holder's " + previous);
+			}
+		}
+	}
+
+	/** Holds for {@code nanos}: parks (no busy spin, the machine has 2 cores); parking overshoots ~50-100 µs. */
+	private static void hold(long nanos) {
+		long until = System.nanoTime() + nanos;
+		long left;
+		while ((left = until - System.nanoTime()) > 0) {
+			LockSupport.parkNanos(left);
+		}
+	}
+
+	// ---- scenario 4 ------------------------------------------------------------------------------
+
+	private static final int BURST_INSTANCES = 4;
+
+	private static final int BURST_REQUESTS = 200;
+
+	private void burst(ScenarioResult result) throws Exception {
+		List<LockClient> clients = open(result.library, BURST_INSTANCES, this.settings);
+		try {
+			List<String> violations = new ArrayList<>();
+			for (int round = 0; round < this.options.burstWarmup; round++) {
+				burstRound(clients, "burst-warmup-" + round, new Samples(), violations);
+			}
+			Samples loserCalls = new Samples();
+			Samples roundTimes = new Samples();
+			RedisAdmin.Window window = this.admin.begin();
+			for (int round = 0; round < this.options.burstRounds; round++) {
+				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, violations));
+			}
+			result.calls = window.end();
+			result.acquisitions = this.options.burstRounds;
+			result.p50 = loserCalls.percentile(50);
+			result.p99 = loserCalls.percentile(99);
+			result.violations.addAll(violations.subList(0, Math.min(20, violations.size())));
+			double scriptsPerInstanceRound = (double) result.calls.scriptCalls() / this.options.burstRounds
+					/ BURST_INSTANCES;
+			result.metrics.put("roundP50Millis", roundTimes.percentile(50) / 1e6);
+			result.metrics.put("roundMaxMillis", roundTimes.max() / 1e6);
+			result.metrics.put("loserP99Micros", loserCalls.percentile(99) / 1e3);
+			result.metrics.put("scriptCallsPerInstancePerRound", scriptsPerInstanceRound);
+			result.note = String.format(Locale.ROOT,
+					"all losers answered after p50 %.1f ms (max %.1f); loser call p99 %s; %.1f script calls/instance/round",
+					roundTimes.percentile(50) / 1e6, roundTimes.max() / 1e6, Report.micros(loserCalls.percentile(99)),
+					scriptsPerInstanceRound);
+		}
+		finally {
+			close(clients);
+		}
+	}
+
+	/**
+	 * One round: 200 threads (50 per instance) released at once call {@code tryAcquire} on one key. Each
+	 * loser times its own call; the winner holds until every loser has its answer, then releases.
+	 * @return nanoseconds from the release of the threads until the last loser had its answer
+	 */
+	private long burstRound(List<LockClient> clients, String key, Samples loserCalls, List<String> violations)
+			throws InterruptedException {
+		CountDownLatch ready = new CountDownLatch(BURST_REQUESTS);
+		CountDownLatch go = new CountDownLatch(1);
+		CountDownLatch losersDone = new CountDownLatch(BURST_REQUESTS - 1);
+		AtomicInteger winners = new AtomicInteger();
+		AtomicLong lastAnswer = new AtomicLong();
+		ConcurrentLinkedQueue<Long> calls = new ConcurrentLinkedQueue<>();
+		ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+		List<Thread> threads = new ArrayList<>();
+		for (int i = 0; i < BURST_REQUESTS; i++) {
+			LockClient client = clients.get(i % clients.size());
+			Thread thread = new Thread(() -> {
+				try {
+					ready.countDown();
+					go.await();
+					long begin = System.nanoTime();
+					LockClient.Held held = client.tryAcquire(key);
+					long end = System.nanoTime();
+					if (held == null) {
+						calls.add(end - begin);
+						lastAnswer.accumulateAndGet(end, Math::max);
+						losersDone.countDown();
+					}
+					else {
+						if (winners.incrementAndGet() > 1) {
+							losersDone.countDown(); // a second winner: counted below as a violation
+						}
+						if (!losersDone.await(30, TimeUnit.SECONDS)) {
+							errors.add("losers did not all answer within 30 s");
+						}
+						held.release();
+					}
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				catch (RuntimeException ex) {
+					errors.add("error: " + ex);
+					losersDone.countDown();
+				}
+			}, "burst-" + i);
+			thread.setDaemon(true);
+			threads.add(thread);
+			thread.start();
+		}
+		ready.await();
+		long start = System.nanoTime();
+		go.countDown();
+		for (Thread thread : threads) {
+			thread.join(TimeUnit.SECONDS.toMillis(40));
+		}
+		if (winners.get() != 1) {
+			violations.add("round " + key + ": " + winners.get() + " winners instead of 1");
+		}
+		violations.addAll(errors);
+		calls.forEach(loserCalls::add);
+		return lastAnswer.get() - start;
+	}
+
+	// ---- scenario 5 ------------------------------------------------------------------------------
+
+	private void longHolds(ScenarioResult result) throws Exception {
+		List<LockClient> clients = open(result.library, 1, this.settings.withRenewal());
+		try {
+			LockClient client = clients.get(0);
+			List<LockClient.Held> held = new ArrayList<>();
+			for (int i = 0; i < this.options.holdLocks; i++) {
+				LockClient.Held lock = client.acquire("hold-" + i, Duration.ofSeconds(5));
+				if (lock == null) {
+					result.violations.add("could not acquire hold-" + i);
+				}
+				else {
+					held.add(lock);
+				}
+			}
+			RedisAdmin.Window window = this.admin.begin();
+			long start = System.nanoTime();
+			Thread.sleep(this.options.hold.toMillis()); // the scenario is "hold for this long"
+			result.calls = window.end();
+			double seconds = (System.nanoTime() - start) / 1e9;
+			for (LockClient.Held lock : held) {
+				lock.release();
+			}
+			double periodSeconds = this.settings.lease().toMillis() / 3000.0;
+			double periods = seconds / periodSeconds;
+			long scripts = result.calls.scriptCalls();
+			result.metrics.put("renewalPeriods", periods);
+			result.metrics.put("renewalScriptCallsPerSecond", scripts / seconds);
+			result.metrics.put("renewalCommandsPerSecond", result.calls.commandTotal() / seconds);
+			result.metrics.put("scriptCallsPer100LocksPerPeriod", scripts / periods / (this.options.holdLocks / 100.0));
+			result.acquisitions = 0;
+			result.note = String.format(Locale.ROOT,
+					"%d locks, %.0f s: %.2f script calls/s, %.2f client calls/s, %.1f commands/s; %.2f script calls per 100 locks per %.0f s period",
+					held.size(), seconds, scripts / seconds, result.calls.clientTotal() / seconds,
+					result.calls.commandTotal() / seconds, scripts / periods / (this.options.holdLocks / 100.0),
+					periodSeconds);
+		}
+		finally {
+			close(clients);
+		}
+	}
+
+	// ---- instances -------------------------------------------------------------------------------
+
+	private static List<LockClient> open(Library library, int instances, ClientSettings settings) {
+		List<LockClient> clients = new ArrayList<>();
+		for (int i = 0; i < instances; i++) {
+			clients.add(library.open(settings));
+		}
+		return clients;
+	}
+
+	private static void close(List<LockClient> clients) {
+		for (LockClient client : clients) {
+			try {
+				client.close();
+			}
+			catch (RuntimeException ex) {
+				System.err.println("closing a client failed: " + ex);
+			}
+		}
+	}
+
+}
