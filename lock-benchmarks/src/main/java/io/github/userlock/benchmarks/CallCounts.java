@@ -5,7 +5,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The Redis commands one measured window caused, by command name (see {@link RedisAdmin} for the method).
+ * The Redis commands one measured window caused, by command name (see {@link RedisAdmin}
+ * for the method).
  *
  * @param clientCalls commands the clients sent (round trips; a script call counts once)
  * @param inScripts commands run inside Lua scripts
@@ -15,8 +16,7 @@ import java.util.TreeMap;
 record CallCounts(Map<String, Long> clientCalls, Map<String, Long> inScripts, Map<String, Long> commandStats,
 		boolean truncated) {
 
-	static final Set<String> SCRIPT_COMMANDS = Set.of("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall",
-			"fcall_ro");
+	static final Set<String> SCRIPT_COMMANDS = Set.of("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro");
 
 	static final CallCounts NONE = new CallCounts(Map.of(), Map.of(), Map.of(), false);
 

@@ -7,10 +7,11 @@ import java.time.Duration;
  *
  * @param host the redis-server host
  * @param port the redis-server port
- * @param lease the lease each library keeps in Redis while a lock is held (Redisson's watchdog timeout,
- * Spring Integration's {@code expireAfter}, our {@code defaultLeaseTime})
- * @param renewal whether Spring Integration gets a renewal {@code TaskScheduler} (only the long-holds
- * scenario needs one; Redisson's watchdog and our renewal are always on)
+ * @param lease the lease each library keeps in Redis while a lock is held (Redisson's
+ * watchdog timeout, Spring Integration's {@code expireAfter}, our
+ * {@code defaultLeaseTime})
+ * @param renewal whether Spring Integration gets a renewal {@code TaskScheduler} (only
+ * the long-holds scenario needs one; Redisson's watchdog and our renewal are always on)
  */
 record ClientSettings(String host, int port, Duration lease, boolean renewal) {
 

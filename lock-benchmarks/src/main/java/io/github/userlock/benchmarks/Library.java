@@ -54,7 +54,8 @@ enum Library {
 				return library;
 			}
 		}
-		throw new IllegalArgumentException("Unknown library '" + id + "'; known: ours, ours-async, redisson, si-spin, si-pubsub");
+		throw new IllegalArgumentException(
+				"Unknown library '" + id + "'; known: ours, ours-async, redisson, si-spin, si-pubsub");
 	}
 
 }

@@ -16,9 +16,10 @@ import java.util.Properties;
 import io.github.userlock.redis.RedisLockRegistry;
 
 /**
- * The benchmark's entry point: starts a redis-server, runs the selected scenarios for the selected
- * libraries (scenario by scenario, each library in turn on a flushed Redis), prints the table and the
- * verdict on each target of the issue, and writes {@code docs/BENCHMARKS.md} and {@code docs/benchmarks.svg}.
+ * The benchmark's entry point: starts a redis-server, runs the selected scenarios for the
+ * selected libraries (scenario by scenario, each library in turn on a flushed Redis),
+ * prints the table and the verdict on each target of the issue, and writes
+ * {@code docs/BENCHMARKS.md} and {@code docs/benchmarks.svg}.
  */
 public final class LockBenchmarks {
 
@@ -56,13 +57,15 @@ public final class LockBenchmarks {
 			List<ScenarioResult> results = new ArrayList<>();
 			for (Scenario scenario : options.scenarios) {
 				for (Library library : options.libraries) {
-					System.out.printf(Locale.ROOT, "%s %s / %s ...%n", scenario.number(), scenario.title(), library.id());
+					System.out.printf(Locale.ROOT, "%s %s / %s ...%n", scenario.number(), scenario.title(),
+							library.id());
 					long start = System.nanoTime();
 					ScenarioResult result = runner.run(scenario, library);
 					results.add(result);
 					Report single = new Report(List.of(result));
-					System.out.printf(Locale.ROOT, "  %s  (%.0f s)%n    calls: %s%n", String.join(" | ", single.rows().get(0)),
-							(System.nanoTime() - start) / 1e9, single.callBreakdown(result));
+					System.out.printf(Locale.ROOT, "  %s  (%.0f s)%n    calls: %s%n",
+							String.join(" | ", single.rows().get(0)), (System.nanoTime() - start) / 1e9,
+							single.callBreakdown(result));
 					for (String violation : result.violations) {
 						System.out.println("    VIOLATION: " + violation);
 					}
@@ -77,7 +80,8 @@ public final class LockBenchmarks {
 			}
 			status = report.verdicts().stream().anyMatch((v) -> v.status().equals("BROKEN")) ? 1 : 0;
 		}
-		// Redisson and Lettuce leave non-daemon threads behind after shutdown; the run is over.
+		// Redisson and Lettuce leave non-daemon threads behind after shutdown; the run is
+		// over.
 		System.exit(status);
 	}
 
@@ -89,7 +93,8 @@ public final class LockBenchmarks {
 		}
 		sb.append('\n').append("Targets of the issue:\n");
 		for (Report.Verdict verdict : report.verdicts()) {
-			sb.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", verdict.status(), verdict.target(), verdict.figures()));
+			sb.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", verdict.status(), verdict.target(),
+					verdict.figures()));
 		}
 		return sb.toString();
 	}
@@ -123,19 +128,36 @@ public final class LockBenchmarks {
 		md.append("Only ratios within one run count: absolute numbers drift from run to run on a shared machine. ")
 			.append("The call counts do not depend on machine noise.\n\n");
 		md.append("## Machine and versions\n\n");
-		md.append("- CPUs (nproc): ").append(Runtime.getRuntime().availableProcessors()).append(", ").append(cpuModel())
+		md.append("- CPUs (nproc): ")
+			.append(Runtime.getRuntime().availableProcessors())
+			.append(", ")
+			.append(cpuModel())
 			.append(", shared with redis-server and every client\n");
-		md.append("- Java: ").append(System.getProperty("java.vm.name")).append(' ')
-			.append(System.getProperty("java.runtime.version")).append(", ").append(System.getProperty("os.name"))
-			.append(' ').append(System.getProperty("os.version")).append('\n');
-		md.append("- redis-server ").append(RedisServerProcess.VERSION)
+		md.append("- Java: ")
+			.append(System.getProperty("java.vm.name"))
+			.append(' ')
+			.append(System.getProperty("java.runtime.version"))
+			.append(", ")
+			.append(System.getProperty("os.name"))
+			.append(' ')
+			.append(System.getProperty("os.version"))
+			.append('\n');
+		md.append("- redis-server ")
+			.append(RedisServerProcess.VERSION)
 			.append(" (binary from `org.signal:embedded-redis`), loopback, no persistence\n");
-		md.append("- this project: `").append(RedisLockRegistry.class.getName()).append("` ")
-			.append(version("io.github.userlock", "lock-spring-boot-autoconfigure")).append('\n');
+		md.append("- this project: `")
+			.append(RedisLockRegistry.class.getName())
+			.append("` ")
+			.append(version("io.github.userlock", "lock-spring-boot-autoconfigure"))
+			.append('\n');
 		md.append("- Redisson ").append(version("org.redisson", "redisson")).append('\n');
-		md.append("- Spring Integration ").append(version("org.springframework.integration", "spring-integration-redis"))
-			.append(", Spring Data Redis ").append(version("org.springframework.data", "spring-data-redis"))
-			.append(", Lettuce ").append(version("io.lettuce", "lettuce-core")).append('\n');
+		md.append("- Spring Integration ")
+			.append(version("org.springframework.integration", "spring-integration-redis"))
+			.append(", Spring Data Redis ")
+			.append(version("org.springframework.data", "spring-data-redis"))
+			.append(", Lettuce ")
+			.append(version("io.lettuce", "lettuce-core"))
+			.append('\n');
 		md.append(String.format(Locale.ROOT,
 				"- run: a warm-up of every library first (many-users and uncontended loads, unmeasured), then per scenario and library a warm-up of %s, %d measured iterations of %s (scenarios 1-3); %d burst rounds after %d warm-up rounds; holds of %s on %d locks; lease %s for every library%n%n",
 				options.warmup, options.iterations, options.duration, options.burstRounds, options.burstWarmup,
@@ -159,12 +181,21 @@ public final class LockBenchmarks {
 		}
 		md.append("## Targets of the issue\n\n| Target | Status | Figures |\n|---|---|---|\n");
 		for (Report.Verdict verdict : report.verdicts()) {
-			md.append("| ").append(verdict.target()).append(" | **").append(verdict.status()).append("** | ")
-				.append(verdict.figures().replace("|", "/")).append(" |\n");
+			md.append("| ")
+				.append(verdict.target())
+				.append(" | **")
+				.append(verdict.status())
+				.append("** | ")
+				.append(verdict.figures().replace("|", "/"))
+				.append(" |\n");
 		}
 		md.append("\n## Redis calls in detail\n\n");
 		for (ScenarioResult r : report.results()) {
-			md.append("- ").append(r.scenario.number()).append(' ').append(r.library.id()).append(": ")
+			md.append("- ")
+				.append(r.scenario.number())
+				.append(' ')
+				.append(r.library.id())
+				.append(": ")
 				.append(report.callBreakdown(r));
 			if (!r.iterationOps.isEmpty()) {
 				md.append("; iterations ");
@@ -242,7 +273,8 @@ public final class LockBenchmarks {
 		catch (IOException ex) {
 			// fall through
 		}
-		// jars without Maven metadata (Spring Integration) still carry Implementation-Version
+		// jars without Maven metadata (Spring Integration) still carry
+		// Implementation-Version
 		if (artifactId.equals("spring-integration-redis")) {
 			String version = org.springframework.integration.redis.util.RedisLockRegistry.class.getPackage()
 				.getImplementationVersion();

@@ -15,18 +15,20 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The harness's own connection to redis-server, a minimal RESP client on a plain socket so that it shares
- * nothing with the libraries under test and can stream a slow log of hundreds of thousands of entries
- * without holding it in memory. It names itself {@value #NAME} so that its own commands are left out.
+ * The harness's own connection to redis-server, a minimal RESP client on a plain socket
+ * so that it shares nothing with the libraries under test and can stream a slow log of
+ * hundreds of thousands of entries without holding it in memory. It names itself
+ * {@value #NAME} so that its own commands are left out.
  *
  * <p>
- * How calls are counted: redis-server runs with {@code slowlog-log-slower-than 0}, so every command it
- * executes is logged, each with the address of the client that sent it; a command run by a Lua script is
- * logged with the script client's address {@code ?:0}. So a window's slow log splits exactly into client
- * calls (a script call counts once) and commands run inside scripts. {@code INFO commandstats} is
- * snapshotted before and after as a cross-check: its total counts both kinds (Redis 7 counts commands
- * called from scripts too), and any command it has that the slow log lacks (commands flagged to skip the
- * slow log, such as {@code EXEC} or {@code AUTH}) is added to the client calls.
+ * How calls are counted: redis-server runs with {@code slowlog-log-slower-than 0}, so
+ * every command it executes is logged, each with the address of the client that sent it;
+ * a command run by a Lua script is logged with the script client's address {@code ?:0}.
+ * So a window's slow log splits exactly into client calls (a script call counts once) and
+ * commands run inside scripts. {@code INFO commandstats} is snapshotted before and after
+ * as a cross-check: its total counts both kinds (Redis 7 counts commands called from
+ * scripts too), and any command it has that the slow log lacks (commands flagged to skip
+ * the slow log, such as {@code EXEC} or {@code AUTH}) is added to the client calls.
  */
 final class RedisAdmin implements AutoCloseable {
 
@@ -66,13 +68,19 @@ final class RedisAdmin implements AutoCloseable {
 		return new String((byte[]) command("INFO", section), StandardCharsets.UTF_8);
 	}
 
-	/** Starts a counting window: empties the slow log and snapshots the command statistics. */
+	/**
+	 * Starts a counting window: empties the slow log and snapshots the command
+	 * statistics.
+	 */
 	Window begin() throws IOException {
 		command("SLOWLOG", "RESET");
 		return new Window(commandStats());
 	}
 
-	/** Command name → calls, from {@code INFO commandstats}, without the harness's own admin commands. */
+	/**
+	 * Command name → calls, from {@code INFO commandstats}, without the harness's own
+	 * admin commands.
+	 */
 	Map<String, Long> commandStats() throws IOException {
 		Map<String, Long> stats = new TreeMap<>();
 		for (String line : info("commandstats").split("\r\n")) {
@@ -136,7 +144,8 @@ final class RedisAdmin implements AutoCloseable {
 			(SCRIPT_CLIENT.equals(address) ? inScripts : client).merge(name, 1L, Long::sum);
 		}
 		boolean truncated = entries >= SLOWLOG_MAX_LEN;
-		// Commands that skip the slow log (EXEC, AUTH, ...) are client calls: add what commandstats has beyond it.
+		// Commands that skip the slow log (EXEC, AUTH, ...) are client calls: add what
+		// commandstats has beyond it.
 		Map<String, Long> clientCalls = new TreeMap<>(client);
 		stats.forEach((name, calls) -> {
 			long logged = client.getOrDefault(name, 0L) + inScripts.getOrDefault(name, 0L);

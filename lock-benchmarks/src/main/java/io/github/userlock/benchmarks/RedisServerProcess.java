@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A redis-server 7.0.15 started from the binary inside the {@code org.signal:embedded-redis} jar, on a free
- * loopback port, without persistence, with every command logged to the slow log (the harness counts calls
- * from it, see {@link RedisAdmin}).
+ * A redis-server 7.0.15 started from the binary inside the
+ * {@code org.signal:embedded-redis} jar, on a free loopback port, without persistence,
+ * with every command logged to the slow log (the harness counts calls from it, see
+ * {@link RedisAdmin}).
  */
 final class RedisServerProcess implements AutoCloseable {
 
@@ -68,7 +69,8 @@ final class RedisServerProcess implements AutoCloseable {
 					close();
 					throw new IOException("redis-server did not start; see " + this.directory.resolve("redis.log"), ex);
 				}
-				Thread.sleep(20); // polling a starting process: nothing to wait on but time
+				Thread.sleep(20); // polling a starting process: nothing to wait on but
+									// time
 			}
 		}
 	}

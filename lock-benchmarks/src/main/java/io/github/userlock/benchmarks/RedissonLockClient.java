@@ -10,8 +10,9 @@ import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
 /**
- * Redisson {@code RLock} in watchdog mode: {@code tryLock(wait)} and {@code tryLock()} without a lease
- * time, so that Redisson renews the lease every {@code lockWatchdogTimeout / 3}. Default connection pool.
+ * Redisson {@code RLock} in watchdog mode: {@code tryLock(wait)} and {@code tryLock()}
+ * without a lease time, so that Redisson renews the lease every
+ * {@code lockWatchdogTimeout / 3}. Default connection pool.
  */
 final class RedissonLockClient implements LockClient {
 

@@ -8,7 +8,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.ToDoubleFunction;
 
-/** Turns results into the table, the ratios to the best peer and the verdict on each target of the issue. */
+/**
+ * Turns results into the table, the ratios to the best peer and the verdict on each
+ * target of the issue.
+ */
 final class Report {
 
 	private final List<ScenarioResult> results;
@@ -43,7 +46,8 @@ final class Report {
 			.min(Comparator.comparingDouble(metric));
 	}
 
-	// ---- table -------------------------------------------------------------------------------------
+	// ---- table
+	// -------------------------------------------------------------------------------------
 
 	static final String[] HEADER = { "Scenario", "Library", "ops/s", "p50", "p99", "calls/acq", "scripts/acq",
 			"cmds/acq", "Details" };
@@ -104,7 +108,8 @@ final class Report {
 		return sb.toString();
 	}
 
-	// ---- ratios ------------------------------------------------------------------------------------
+	// ---- ratios
+	// ------------------------------------------------------------------------------------
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
@@ -137,20 +142,24 @@ final class Report {
 			else if (scenario == Scenario.LONG_HOLDS) {
 				ScenarioResult best = lowestPeer(scenario, (r) -> r.metric("renewalScriptCallsPerSecond"))
 					.orElseThrow();
-				lines.add(String.format(Locale.ROOT,
-						"%s %s: renewal script calls/s %s %.2f vs best peer %s %.2f", scenario.number(),
-						scenario.id(), variant.id(), ours.get().metric("renewalScriptCallsPerSecond"), best.library.id(),
+				lines.add(String.format(Locale.ROOT, "%s %s: renewal script calls/s %s %.2f vs best peer %s %.2f",
+						scenario.number(), scenario.id(), variant.id(),
+						ours.get().metric("renewalScriptCallsPerSecond"), best.library.id(),
 						best.metric("renewalScriptCallsPerSecond")));
 			}
 		}
 	}
 
-	// ---- targets -----------------------------------------------------------------------------------
+	// ---- targets
+	// -----------------------------------------------------------------------------------
 
 	record Verdict(String target, String status, String figures) {
 	}
 
-	/** The verdicts for {@code ours} (the default configuration), then for {@code ours-async} if it ran. */
+	/**
+	 * The verdicts for {@code ours} (the default configuration), then for
+	 * {@code ours-async} if it ran.
+	 */
 	List<Verdict> verdicts() {
 		List<Verdict> verdicts = new ArrayList<>();
 		verdicts(Library.OURS, verdicts);
@@ -186,20 +195,24 @@ final class Report {
 				verdicts.add(new Verdict(target, status(o < p), String.format(Locale.ROOT,
 						"%s %.2f vs %s %.2f calls/acquisition", variant.id(), o, lowest.get().library.id(), p)));
 			}
-			String fair = scenario.number() + " " + scenario.id() + ": every instance gets at least 10% of the acquisitions";
-			verdicts.add(ours.map((r) -> new Verdict(fair, status(r.metric("minShare") >= 0.10),
-					String.format(Locale.ROOT, "smallest share %.1f%% (%s)", r.metric("minShare") * 100, r.note)))
+			String fair = scenario.number() + " " + scenario.id()
+					+ ": every instance gets at least 10% of the acquisitions";
+			verdicts.add(ours
+				.map((r) -> new Verdict(fair, status(r.metric("minShare") >= 0.10),
+						String.format(Locale.ROOT, "smallest share %.1f%% (%s)", r.metric("minShare") * 100, r.note)))
 				.orElse(new Verdict(fair, "NOT MEASURED", variant.id() + " not run")));
 		}
 		Optional<ScenarioResult> burst = find(Scenario.BURST, variant);
 		String loser = "4 burst: each loser's call returns within 1 ms (p99)";
-		verdicts.add(burst.map((r) -> new Verdict(loser, status(r.p99 <= 1_000_000),
-				"loser call p50 " + micros(r.p50) + ", p99 " + micros(r.p99)))
+		verdicts.add(burst
+			.map((r) -> new Verdict(loser, status(r.p99 <= 1_000_000),
+					"loser call p50 " + micros(r.p50) + ", p99 " + micros(r.p99)))
 			.orElse(new Verdict(loser, "NOT MEASURED", variant.id() + " not run")));
 		String scripts = "4 burst: at most 2 script calls per instance per round";
-		verdicts.add(burst.map((r) -> new Verdict(scripts, status(r.metric("scriptCallsPerInstancePerRound") <= 2.0),
-				String.format(Locale.ROOT, "%.2f script calls per instance per round (%d in %d rounds)",
-						r.metric("scriptCallsPerInstancePerRound"), r.calls.scriptCalls(), r.acquisitions)))
+		verdicts.add(burst
+			.map((r) -> new Verdict(scripts, status(r.metric("scriptCallsPerInstancePerRound") <= 2.0),
+					String.format(Locale.ROOT, "%.2f script calls per instance per round (%d in %d rounds)",
+							r.metric("scriptCallsPerInstancePerRound"), r.calls.scriptCalls(), r.acquisitions)))
 			.orElse(new Verdict(scripts, "NOT MEASURED", variant.id() + " not run")));
 		String renewal = "5 long-holds: at most 1 script call per 100 locks per renewal period";
 		verdicts.add(find(Scenario.LONG_HOLDS, variant)
@@ -214,7 +227,8 @@ final class Report {
 			}
 		}
 		verdicts.add(new Verdict("safety: one holder at a time, increasing fencing tokens, no errors (all libraries)",
-				broken.isEmpty() ? "MET" : "BROKEN", broken.isEmpty() ? "no violation seen" : String.join("; ", broken)));
+				broken.isEmpty() ? "MET" : "BROKEN",
+				broken.isEmpty() ? "no violation seen" : String.join("; ", broken)));
 	}
 
 	private void throughputTarget(Library variant, List<Verdict> verdicts, Scenario scenario, double factor) {
@@ -227,28 +241,30 @@ final class Report {
 			return;
 		}
 		double ratio = ours.get().opsPerSecond / best.get().opsPerSecond;
-		verdicts.add(new Verdict(target, status(ratio >= factor), String.format(Locale.ROOT,
-				"%s %,.0f vs %s %,.0f ops/s = %.2fx", variant.id(), ours.get().opsPerSecond, best.get().library.id(),
-				best.get().opsPerSecond, ratio)));
+		verdicts.add(new Verdict(target, status(ratio >= factor),
+				String.format(Locale.ROOT, "%s %,.0f vs %s %,.0f ops/s = %.2fx", variant.id(), ours.get().opsPerSecond,
+						best.get().library.id(), best.get().opsPerSecond, ratio)));
 	}
 
 	private void p99Target(Library variant, List<Verdict> verdicts, Scenario scenario) {
-		String target = scenario.number() + " " + scenario.id() + ": p99 no worse than the best peer's (lowest peer p99)";
+		String target = scenario.number() + " " + scenario.id()
+				+ ": p99 no worse than the best peer's (lowest peer p99)";
 		Optional<ScenarioResult> ours = find(scenario, variant);
 		Optional<ScenarioResult> best = lowestPeer(scenario, (r) -> r.p99);
 		if (ours.isEmpty() || best.isEmpty()) {
 			verdicts.add(new Verdict(target, "NOT MEASURED", "needs ours and at least one peer"));
 			return;
 		}
-		verdicts.add(new Verdict(target, status(ours.get().p99 <= best.get().p99), variant.id() + " " + micros(ours.get().p99)
-				+ " vs " + best.get().library.id() + " " + micros(best.get().p99)));
+		verdicts.add(new Verdict(target, status(ours.get().p99 <= best.get().p99), variant.id() + " "
+				+ micros(ours.get().p99) + " vs " + best.get().library.id() + " " + micros(best.get().p99)));
 	}
 
 	private static String status(boolean met) {
 		return met ? "MET" : "MISSED";
 	}
 
-	// ---- call breakdown ----------------------------------------------------------------------------
+	// ---- call breakdown
+	// ----------------------------------------------------------------------------
 
 	String callBreakdown(ScenarioResult r) {
 		return "client " + describe(r.calls.clientCalls()) + "; in scripts " + describe(r.calls.inScripts())
@@ -263,11 +279,13 @@ final class Report {
 		counts.entrySet()
 			.stream()
 			.sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-			.forEach((e) -> sb.append((sb.length() > 0) ? ", " : "").append(e.getKey()).append(' ').append(e.getValue()));
+			.forEach((
+					e) -> sb.append((sb.length() > 0) ? ", " : "").append(e.getKey()).append(' ').append(e.getValue()));
 		return sb.toString();
 	}
 
-	// ---- formatting --------------------------------------------------------------------------------
+	// ---- formatting
+	// --------------------------------------------------------------------------------
 
 	static String micros(long nanos) {
 		if (nanos >= 10_000_000) {

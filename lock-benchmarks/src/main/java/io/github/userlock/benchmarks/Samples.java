@@ -2,7 +2,10 @@ package io.github.userlock.benchmarks;
 
 import java.util.Arrays;
 
-/** A growable array of latencies in nanoseconds, one per thread, merged and sorted for percentiles. */
+/**
+ * A growable array of latencies in nanoseconds, one per thread, merged and sorted for
+ * percentiles.
+ */
 final class Samples {
 
 	private long[] values = new long[1024];
@@ -26,7 +29,10 @@ final class Samples {
 		}
 	}
 
-	/** The {@code p}-th percentile (0–100) by the nearest-rank method, in nanoseconds; 0 when empty. */
+	/**
+	 * The {@code p}-th percentile (0–100) by the nearest-rank method, in nanoseconds; 0
+	 * when empty.
+	 */
 	long percentile(double p) {
 		if (this.size == 0) {
 			return 0;

@@ -39,15 +39,18 @@ enum Scenario {
 		return this.title;
 	}
 
-	/** Whether the scenario is a timed throughput run (table columns ops/s, p50, p99 per acquire + release). */
+	/**
+	 * Whether the scenario is a timed throughput run (table columns ops/s, p50, p99 per
+	 * acquire + release).
+	 */
 	boolean isThroughput() {
 		return this == UNCONTENDED || this == MANY_USERS || this == HOT_KEY || this == HOT_KEY_1MS;
 	}
 
 	/** Scenarios by command-line id; {@code hot-key} selects both hot-key variants. */
 	static boolean selectedBy(Scenario scenario, String id) {
-		return scenario.id.equals(id) || scenario.number.equals(id)
-				|| (id.equals("hot-key") && scenario == HOT_KEY_1MS) || (id.equals("3") && scenario.number.startsWith("3"));
+		return scenario.id.equals(id) || scenario.number.equals(id) || (id.equals("hot-key") && scenario == HOT_KEY_1MS)
+				|| (id.equals("3") && scenario.number.startsWith("3"));
 	}
 
 }

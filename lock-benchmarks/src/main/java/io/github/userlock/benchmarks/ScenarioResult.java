@@ -12,7 +12,10 @@ final class ScenarioResult {
 
 	final Library library;
 
-	/** Acquisitions (or acquire + release cycles) per second over the measured iterations; NaN if n/a. */
+	/**
+	 * Acquisitions (or acquire + release cycles) per second over the measured iterations;
+	 * NaN if n/a.
+	 */
 	double opsPerSecond = Double.NaN;
 
 	/** Per-iteration throughput, to show the spread. */

@@ -16,9 +16,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs one scenario for one library: opens its instances, warms up, measures, checks what must hold
- * (one holder at a time, strictly increasing fencing tokens), counts Redis calls per measured window and
- * closes the instances.
+ * Runs one scenario for one library: opens its instances, warms up, measures, checks what
+ * must hold (one holder at a time, strictly increasing fencing tokens), counts Redis
+ * calls per measured window and closes the instances.
  */
 final class ScenarioRunner {
 
@@ -51,9 +51,10 @@ final class ScenarioRunner {
 	}
 
 	/**
-	 * Runs the many-users load unmeasured for every library before anything is measured, so that code the
-	 * libraries share (Lettuce, Netty, Spring Data Redis) is compiled by the JIT before the first library is
-	 * timed; otherwise whichever library runs first would pay for the others' warm-up.
+	 * Runs the many-users load unmeasured for every library before anything is measured,
+	 * so that code the libraries share (Lettuce, Netty, Spring Data Redis) is compiled by
+	 * the JIT before the first library is timed; otherwise whichever library runs first
+	 * would pay for the others' warm-up.
 	 */
 	void warmUpAll(List<Library> libraries) throws Exception {
 		for (Library library : libraries) {
@@ -70,7 +71,8 @@ final class ScenarioRunner {
 		}
 	}
 
-	// ---- scenarios 1-3 ---------------------------------------------------------------------------
+	// ---- scenarios 1-3
+	// ---------------------------------------------------------------------------
 
 	private enum KeyChoice {
 
@@ -155,8 +157,9 @@ final class ScenarioRunner {
 	}
 
 	/**
-	 * Runs {@code threadsPerInstance} threads on each client for {@code duration}, each acquiring and
-	 * releasing in a loop. Samples are recorded only when the collectors are given (not during warm-up).
+	 * Runs {@code threadsPerInstance} threads on each client for {@code duration}, each
+	 * acquiring and releasing in a loop. Samples are recorded only when the collectors
+	 * are given (not during warm-up).
 	 */
 	private void runIteration(List<LockClient> clients, int threadsPerInstance, KeyChoice keys, long holdNanos,
 			Duration duration, Shared shared, @Nullable Samples latencies, @Nullable Samples handoffs,
@@ -250,7 +253,10 @@ final class ScenarioRunner {
 		}
 	}
 
-	/** Holds for {@code nanos}: parks (no busy spin, the machine has 2 cores); parking overshoots ~50-100 µs. */
+	/**
+	 * Holds for {@code nanos}: parks (no busy spin, the machine has 2 cores); parking
+	 * overshoots ~50-100 µs.
+	 */
 	private static void hold(long nanos) {
 		long until = System.nanoTime() + nanos;
 		long left;
@@ -259,7 +265,8 @@ final class ScenarioRunner {
 		}
 	}
 
-	// ---- scenario 4 ------------------------------------------------------------------------------
+	// ---- scenario 4
+	// ------------------------------------------------------------------------------
 
 	private static final int BURST_INSTANCES = 4;
 
@@ -300,9 +307,11 @@ final class ScenarioRunner {
 	}
 
 	/**
-	 * One round: 200 threads (50 per instance) released at once call {@code tryAcquire} on one key. Each
-	 * loser times its own call; the winner holds until every loser has its answer, then releases.
-	 * @return nanoseconds from the release of the threads until the last loser had its answer
+	 * One round: 200 threads (50 per instance) released at once call {@code tryAcquire}
+	 * on one key. Each loser times its own call; the winner holds until every loser has
+	 * its answer, then releases.
+	 * @return nanoseconds from the release of the threads until the last loser had its
+	 * answer
 	 */
 	private long burstRound(List<LockClient> clients, String key, Samples loserCalls, List<String> violations)
 			throws InterruptedException {
@@ -330,7 +339,8 @@ final class ScenarioRunner {
 					}
 					else {
 						if (winners.incrementAndGet() > 1) {
-							losersDone.countDown(); // a second winner: counted below as a violation
+							losersDone.countDown(); // a second winner: counted below as a
+													// violation
 						}
 						if (!losersDone.await(30, TimeUnit.SECONDS)) {
 							errors.add("losers did not all answer within 30 s");
@@ -364,7 +374,8 @@ final class ScenarioRunner {
 		return lastAnswer.get() - start;
 	}
 
-	// ---- scenario 5 ------------------------------------------------------------------------------
+	// ---- scenario 5
+	// ------------------------------------------------------------------------------
 
 	private void longHolds(ScenarioResult result) throws Exception {
 		List<LockClient> clients = open(result.library, 1, this.settings.withRenewal());
@@ -382,7 +393,8 @@ final class ScenarioRunner {
 			}
 			RedisAdmin.Window window = this.admin.begin();
 			long start = System.nanoTime();
-			Thread.sleep(this.options.hold.toMillis()); // the scenario is "hold for this long"
+			Thread.sleep(this.options.hold.toMillis()); // the scenario is "hold for this
+														// long"
 			result.calls = window.end();
 			double seconds = (System.nanoTime() - start) / 1e9;
 			for (LockClient.Held lock : held) {
@@ -407,7 +419,8 @@ final class ScenarioRunner {
 		}
 	}
 
-	// ---- instances -------------------------------------------------------------------------------
+	// ---- instances
+	// -------------------------------------------------------------------------------
 
 	private static List<LockClient> open(Library library, int instances, ClientSettings settings) {
 		List<LockClient> clients = new ArrayList<>();

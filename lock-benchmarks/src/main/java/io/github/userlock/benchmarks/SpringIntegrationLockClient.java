@@ -13,9 +13,11 @@ import org.springframework.integration.redis.util.RedisLockRegistry.RedisLockTyp
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
- * Spring Integration's {@code RedisLockRegistry} on its own {@code LettuceConnectionFactory} (Spring Data
- * Redis defaults: one shared native connection), in {@code SPIN_LOCK} or {@code PUB_SUB_LOCK} mode, with
- * {@code expireAfter} set to the common lease. A renewal {@code TaskScheduler} is set only when asked.
+ * Spring Integration's {@code RedisLockRegistry} on its own
+ * {@code LettuceConnectionFactory} (Spring Data Redis defaults: one shared native
+ * connection), in {@code SPIN_LOCK} or {@code PUB_SUB_LOCK} mode, with
+ * {@code expireAfter} set to the common lease. A renewal {@code TaskScheduler} is set
+ * only when asked.
  */
 final class SpringIntegrationLockClient implements LockClient {
 
@@ -36,7 +38,8 @@ final class SpringIntegrationLockClient implements LockClient {
 			ThreadPoolTaskScheduler taskScheduler = new ThreadPoolTaskScheduler();
 			taskScheduler.setPoolSize(1);
 			taskScheduler.setThreadNamePrefix("si-renewal-");
-			// let a renewal in flight finish at close instead of interrupting it mid-command
+			// let a renewal in flight finish at close instead of interrupting it
+			// mid-command
 			taskScheduler.setWaitForTasksToCompleteOnShutdown(true);
 			taskScheduler.setAwaitTerminationSeconds(10);
 			taskScheduler.initialize();

@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Draws the comparison as a self-contained SVG: throughput per scenario (each scenario on its own scale,
- * bars labelled) and Redis work per acquisition (client calls, solid, plus commands run inside scripts,
- * light; the label is the total commands).
+ * Draws the comparison as a self-contained SVG: throughput per scenario (each scenario on
+ * its own scale, bars labelled) and Redis work per acquisition (client calls, solid, plus
+ * commands run inside scripts, light; the label is the total commands).
  */
 final class SvgChart {
 
@@ -17,8 +17,8 @@ final class SvgChart {
 
 	private static final int LEFT = 40;
 
-	private static final List<Scenario> SCENARIOS = List.of(Scenario.UNCONTENDED, Scenario.MANY_USERS,
-			Scenario.HOT_KEY, Scenario.HOT_KEY_1MS, Scenario.BURST);
+	private static final List<Scenario> SCENARIOS = List.of(Scenario.UNCONTENDED, Scenario.MANY_USERS, Scenario.HOT_KEY,
+			Scenario.HOT_KEY_1MS, Scenario.BURST);
 
 	private final Report report;
 
@@ -61,8 +61,8 @@ final class SvgChart {
 				y += 18;
 			}
 			legend.append(String.format(Locale.ROOT,
-					"<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n", x,
-					y, color(library), x + 16, y + 10, escape(label)));
+					"<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n",
+					x, y, color(library), x + 16, y + 10, escape(label)));
 			x += width;
 		}
 		int top = y + 36;
@@ -105,9 +105,9 @@ final class SvgChart {
 				double value = result.get().opsPerSecond;
 				int h = (int) Math.round(value / max * barArea);
 				int bx = gx + 15 + i * barWidth;
-				svg.append(String.format(Locale.ROOT,
-						"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n", bx, base - h, barWidth - 4, h,
-						color(library)));
+				svg.append(
+						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
+								bx, base - h, barWidth - 4, h, color(library)));
 				svg.append(String.format(Locale.ROOT,
 						"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n",
 						bx + (barWidth - 4) / 2, base - h - 4, compact(value)));
@@ -119,11 +119,13 @@ final class SvgChart {
 	}
 
 	private void workPanel(StringBuilder svg, int top) {
-		title(svg, top, "Redis commands per acquisition (lower is better): client calls (solid) + commands inside scripts (light); label = total");
+		title(svg, top,
+				"Redis commands per acquisition (lower is better): client calls (solid) + commands inside scripts (light); label = total");
 		int groupWidth = (WIDTH - LEFT - 20) / SCENARIOS.size();
 		int base = top + PANEL_HEIGHT;
 		int barArea = PANEL_HEIGHT - 50;
-		// one scale for scenarios 1-3 (per acquisition); the burst (per round) has its own
+		// one scale for scenarios 1-3 (per acquisition); the burst (per round) has its
+		// own
 		double sharedMax = maxCommands(SCENARIOS.stream().filter(Scenario::isThroughput).toList());
 		for (int g = 0; g < SCENARIOS.size(); g++) {
 			Scenario scenario = SCENARIOS.get(g);
@@ -141,12 +143,12 @@ final class SvgChart {
 				int h = (int) Math.round(total / max * barArea);
 				int hc = (int) Math.round(calls / max * barArea);
 				int bx = gx + 15 + i * barWidth;
-				svg.append(String.format(Locale.ROOT,
-						"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n", bx, base - h, barWidth - 4, h,
-						lightColor(library)));
-				svg.append(String.format(Locale.ROOT,
-						"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n", bx, base - hc, barWidth - 4, hc,
-						color(library)));
+				svg.append(
+						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
+								bx, base - h, barWidth - 4, h, lightColor(library)));
+				svg.append(
+						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
+								bx, base - hc, barWidth - 4, hc, color(library)));
 				svg.append(String.format(Locale.ROOT,
 						"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n",
 						bx + (barWidth - 4) / 2, base - h - 4, oneDecimal(total)));
@@ -168,8 +170,9 @@ final class SvgChart {
 	}
 
 	private static void title(StringBuilder svg, int top, String text) {
-		svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>%n",
-				LEFT, top + 10, escape(text)));
+		svg.append(
+				String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>%n",
+						LEFT, top + 10, escape(text)));
 	}
 
 	private static void groupLabel(StringBuilder svg, int gx, int groupWidth, int base, Scenario scenario) {

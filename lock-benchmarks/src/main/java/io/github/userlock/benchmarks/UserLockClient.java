@@ -11,9 +11,10 @@ import io.lettuce.core.RedisClient;
 import org.jspecify.annotations.Nullable;
 
 /**
- * This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}: with the default
- * {@code awaitRelease(true)} ({@code ours}) or with {@code awaitRelease(false)} ({@code ours-async}), where
- * the release is sent but not awaited by the caller.
+ * This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}: with
+ * the default {@code awaitRelease(true)} ({@code ours}) or with
+ * {@code awaitRelease(false)} ({@code ours-async}), where the release is sent but not
+ * awaited by the caller.
  */
 final class UserLockClient implements LockClient {
 

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Timeout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The call counting the benchmark relies on, against the real redis-server it starts: client calls and
- * commands run inside scripts are told apart, and the harness's own commands are left out.
+ * The call counting the benchmark relies on, against the real redis-server it starts:
+ * client calls and commands run inside scripts are told apart, and the harness's own
+ * commands are left out.
  */
 @Timeout(30)
 class RedisAdminTests {
@@ -43,7 +44,8 @@ class RedisAdminTests {
 		try (StatefulRedisConnection<String, String> connection = client.connect()) {
 			RedisCommands<String, String> commands = connection.sync();
 			RedisAdmin.Window window = admin.begin();
-			commands.eval("redis.call('SET', KEYS[1], 'a'); redis.call('GET', KEYS[1]); return redis.call('PUBLISH', 'c', 'm')",
+			commands.eval(
+					"redis.call('SET', KEYS[1], 'a'); redis.call('GET', KEYS[1]); return redis.call('PUBLISH', 'c', 'm')",
 					ScriptOutputType.INTEGER, "k");
 			commands.get("k");
 			commands.get("k");
@@ -70,7 +72,9 @@ class RedisAdminTests {
 			commands.set("t", "1");
 			commands.exec();
 			CallCounts counts = window.end();
-			assertThat(counts.clientCalls()).containsEntry("multi", 1L).containsEntry("set", 1L).containsEntry("exec", 1L);
+			assertThat(counts.clientCalls()).containsEntry("multi", 1L)
+				.containsEntry("set", 1L)
+				.containsEntry("exec", 1L);
 			assertThat(counts.inScripts()).isEmpty();
 		}
 		finally {

@@ -31,8 +31,8 @@ class SamplesTests {
 
 	@Test
 	void quickRunIsShorterButOptionsStillOverrideIt() {
-		BenchmarkOptions options = BenchmarkOptions.parse(new String[] { "--quick", "--hold=30s", "--libs=redisson,si-spin",
-				"--scenarios=hot-key,5" });
+		BenchmarkOptions options = BenchmarkOptions
+			.parse(new String[] { "--quick", "--hold=30s", "--libs=redisson,si-spin", "--scenarios=hot-key,5" });
 		assertThat(options.iterations).isEqualTo(2);
 		assertThat(options.hold.toSeconds()).isEqualTo(30);
 		assertThat(options.libraries).containsExactly(Library.REDISSON, Library.SI_SPIN);

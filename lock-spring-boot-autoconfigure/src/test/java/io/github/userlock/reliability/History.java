@@ -16,24 +16,31 @@ import java.util.TreeMap;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
- * The merged logs of every participant ({@link LockWorker} children and the test itself) and the checks made
- * on them. What each check proves:
+ * The merged logs of every participant ({@link LockWorker} children and the test itself)
+ * and the checks made on them. What each check proves:
  * <ul>
- * <li><b>Confirmed overlaps</b>: for each acquisition, the interval from when {@code acquire} returned (if
- * {@code isHeld()} was then true) to the last moment {@code isHeld()} was seen true. Two such intervals of one
- * key must never overlap: while a holder believes it holds the lock, nobody else does. This holds even for a
- * holder frozen past its lease, since its own view of the lease ends first.</li>
- * <li><b>Raw overlaps</b>: the whole interval from acquire to release. A frozen holder (SIGSTOP, GC) can only
- * be stopped by its lease, so it may overlap its successor; every such overlap must be with a holder that was
- * told it lost the lock (handle callback), and its writes must have been refused by the fence.</li>
- * <li><b>Token order</b>: per key, in the order of acquisition, fencing tokens strictly increase.</li>
- * <li><b>Lost updates</b>: per key, the counter written by the non-atomic read-modify-write equals the number
- * of writes Redis accepted (counted atomically by the fenced write).</li>
+ * <li><b>Confirmed overlaps</b>: for each acquisition, the interval from when
+ * {@code acquire} returned (if {@code isHeld()} was then true) to the last moment
+ * {@code isHeld()} was seen true. Two such intervals of one key must never overlap: while
+ * a holder believes it holds the lock, nobody else does. This holds even for a holder
+ * frozen past its lease, since its own view of the lease ends first.</li>
+ * <li><b>Raw overlaps</b>: the whole interval from acquire to release. A frozen holder
+ * (SIGSTOP, GC) can only be stopped by its lease, so it may overlap its successor; every
+ * such overlap must be with a holder that was told it lost the lock (handle callback),
+ * and its writes must have been refused by the fence.</li>
+ * <li><b>Token order</b>: per key, in the order of acquisition, fencing tokens strictly
+ * increase.</li>
+ * <li><b>Lost updates</b>: per key, the counter written by the non-atomic
+ * read-modify-write equals the number of writes Redis accepted (counted atomically by the
+ * fenced write).</li>
  * </ul>
  */
 final class History {
 
-	/** One acquisition; {@code releasedAt == -1} while open (never released: the process was killed). */
+	/**
+	 * One acquisition; {@code releasedAt == -1} while open (never released: the process
+	 * was killed).
+	 */
 	static final class Acquisition {
 
 		final String key;
@@ -86,7 +93,10 @@ final class History {
 
 	final Map<Long, Map<String, String>> summaries = new LinkedHashMap<>();
 
-	/** Durations in microseconds of acquires that failed with LockUnavailableException, with their start. */
+	/**
+	 * Durations in microseconds of acquires that failed with LockUnavailableException,
+	 * with their start.
+	 */
 	final List<long[]> unavailable = new ArrayList<>();
 
 	private History() {
@@ -191,7 +201,10 @@ final class History {
 		return overlaps;
 	}
 
-	/** Pairs of acquisitions of one key whose acquire-to-release intervals overlap (open ones excluded). */
+	/**
+	 * Pairs of acquisitions of one key whose acquire-to-release intervals overlap (open
+	 * ones excluded).
+	 */
 	List<Acquisition[]> rawOverlaps() {
 		List<Acquisition[]> overlaps = new ArrayList<>();
 		for (List<Acquisition> list : byKey().values()) {
@@ -212,17 +225,22 @@ final class History {
 	}
 
 	/**
-	 * Raw overlaps whose older holder (the lower token: the one whose lock ran out) was never told it lost the
-	 * lock: each one is a broken lock. (The older holder may have logged its acquisition late, when it was frozen
-	 * right after {@code acquire} returned, so its interval can start after its successor's.)
+	 * Raw overlaps whose older holder (the lower token: the one whose lock ran out) was
+	 * never told it lost the lock: each one is a broken lock. (The older holder may have
+	 * logged its acquisition late, when it was frozen right after {@code acquire}
+	 * returned, so its interval can start after its successor's.)
 	 */
 	List<String> unexplainedRawOverlaps() {
-		return rawOverlaps().stream().map((pair) -> (pair[0].token < pair[1].token) ? pair : new Acquisition[] {
-				pair[1], pair[0] }).filter((pair) -> pair[0].lostAt == 0).map((pair) -> pair[0] + " overlaps "
-						+ pair[1] + " and was never reported lost").toList();
+		return rawOverlaps().stream()
+			.map((pair) -> (pair[0].token < pair[1].token) ? pair : new Acquisition[] { pair[1], pair[0] })
+			.filter((pair) -> pair[0].lostAt == 0)
+			.map((pair) -> pair[0] + " overlaps " + pair[1] + " and was never reported lost")
+			.toList();
 	}
 
-	/** Per key, consecutive acquisitions (acquire confirmed) whose tokens do not increase. */
+	/**
+	 * Per key, consecutive acquisitions (acquire confirmed) whose tokens do not increase.
+	 */
 	List<String> tokenOrderViolations() {
 		List<String> violations = new ArrayList<>();
 		for (List<Acquisition> list : byKey().values()) {
@@ -261,7 +279,8 @@ final class History {
 		Map<String, long[]> counters = new TreeMap<>();
 		for (int i = 0; i < keys; i++) {
 			String key = String.format("k%02d", i);
-			counters.put(key, new long[] { parse(redis.get("rel:counter:" + key)), parse(redis.get("rel:writes:" + key)) });
+			counters.put(key,
+					new long[] { parse(redis.get("rel:counter:" + key)), parse(redis.get("rel:writes:" + key)) });
 		}
 		return counters;
 	}

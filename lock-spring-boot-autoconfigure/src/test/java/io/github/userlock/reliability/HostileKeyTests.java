@@ -27,9 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
- * Keys chosen to break a naive lock: each either locks exactly one Redis key of its own, leaving every other
- * key (locks held by another instance, fencing counters of other buckets, unrelated data) as it was, or is
- * refused with a clear {@link IllegalArgumentException} before anything is sent to Redis.
+ * Keys chosen to break a naive lock: each either locks exactly one Redis key of its own,
+ * leaving every other key (locks held by another instance, fencing counters of other
+ * buckets, unrelated data) as it was, or is refused with a clear
+ * {@link IllegalArgumentException} before anything is sent to Redis.
  */
 @Timeout(60)
 class HostileKeyTests {
@@ -157,7 +158,8 @@ class HostileKeyTests {
 		RedisLockRegistry registry = registry(512);
 		RedisLockRegistry rival = registry(512);
 		RedisCommands<String, String> admin = redis.server().admin((c) -> c);
-		// a namespace is letters, digits, '.', '_' and '-': it cannot carry ':' or '{' to forge a key
+		// a namespace is letters, digits, '.', '_' and '-': it cannot carry ':' or '{' to
+		// forge a key
 		for (String namespace : List.of("a:b", "a{1}", "{1}", "a b", "a*", "用户", ":")) {
 			assertThatIllegalArgumentException().isThrownBy(() -> LockRequest.of("k").withNamespace(namespace))
 				.withMessageContaining("may only contain");
@@ -165,7 +167,8 @@ class HostileKeyTests {
 		try (LockHandle inNamespace = registry.acquire(LockRequest.of("b").withNamespace("a"))) {
 			String lockKey = snapshot(admin).keySet().stream().filter((k) -> !isFence(k)).findFirst().orElseThrow();
 			assertThat(lockKey).startsWith("user-lock:a:{");
-			// every key that spells the namespace's store key, or parts of it, is a different lock
+			// every key that spells the namespace's store key, or parts of it, is a
+			// different lock
 			String bucket = lockKey.substring("user-lock:a:".length(), lockKey.indexOf('}') + 1);
 			for (String forged : List.of("a:b", "a:" + bucket + ":b", lockKey, lockKey.substring("user-lock:".length()),
 					bucket + ":b", "a:{0}:b")) {
@@ -192,7 +195,10 @@ class HostileKeyTests {
 		return key.startsWith("user-lock:{") && key.endsWith("}") && key.indexOf('}') == key.length() - 1;
 	}
 
-	/** Every key with its value (or type), by SCAN, so that glob characters in keys play no part. */
+	/**
+	 * Every key with its value (or type), by SCAN, so that glob characters in keys play
+	 * no part.
+	 */
 	private static Map<String, String> snapshot(RedisCommands<String, String> admin) {
 		Map<String, String> all = new HashMap<>();
 		ScanCursor cursor = ScanCursor.INITIAL;
@@ -209,8 +215,10 @@ class HostileKeyTests {
 
 	private static String printable(String key) {
 		StringBuilder sb = new StringBuilder();
-		key.codePoints().limit(40).forEach((cp) -> sb.append((cp < 0x20 || cp == 0x7f || cp == 0xfeff)
-				? String.format("\\u%04x", cp) : new String(Character.toChars(cp))));
+		key.codePoints()
+			.limit(40)
+			.forEach((cp) -> sb.append((cp < 0x20 || cp == 0x7f || cp == 0xfeff) ? String.format("\\u%04x", cp)
+					: new String(Character.toChars(cp))));
 		return sb + ((key.length() > 40) ? "... (" + key.length() + " chars)" : "");
 	}
 

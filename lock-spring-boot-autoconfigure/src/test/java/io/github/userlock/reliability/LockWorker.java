@@ -28,36 +28,45 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
- * The child process of {@link MultiProcessLockTests}: one application instance with its own
- * {@link RedisLockRegistry}, running {@code threads} threads that lock random keys out of {@code keys} and,
- * under each lock, do a non-atomic read-modify-write of a counter in Redis (GET, work, SET as two separate
- * round trips). Both round trips are fenced with the lock's fencing token: the read registers the token as
- * the highest seen for the key and is refused when a higher one was seen; the write is refused when a higher
- * one was seen since. Every write that gets through also increments a write count in the same script, so
- * {@code counter == writes} in Redis if and only if no update was lost.
+ * The child process of {@link MultiProcessLockTests}: one application instance with its
+ * own {@link RedisLockRegistry}, running {@code threads} threads that lock random keys
+ * out of {@code keys} and, under each lock, do a non-atomic read-modify-write of a
+ * counter in Redis (GET, work, SET as two separate round trips). Both round trips are
+ * fenced with the lock's fencing token: the read registers the token as the highest seen
+ * for the key and is refused when a higher one was seen; the write is refused when a
+ * higher one was seen since. Every write that gets through also increments a write count
+ * in the same script, so {@code counter == writes} in Redis if and only if no update was
+ * lost.
  *
  * <p>
- * It appends one line per event to its log (tab separated, times in epoch microseconds from
- * {@link Instant#now()}, the one clock every process on the machine shares):
+ * It appends one line per event to its log (tab separated, times in epoch microseconds
+ * from {@link Instant#now()}, the one clock every process on the machine shares):
  * <ul>
- * <li>{@code A key token acquiredAt validAtStart pid thread} when a lock was acquired (written before the
- * critical section, so a killed worker leaves its open acquisitions behind);</li>
- * <li>{@code R key token acquiredAt releasedAt confirmedAt lostAt status pid thread} when it is released:
- * {@code confirmedAt} is when {@link LockHandle#isHeld()} was last seen true (taken before the call), -1 if
- * it was not; {@code lostAt} when the lock was reported lost to the handle, 0 if never; {@code status} is
- * {@code W} (write applied), {@code F} (read refused: stale token), {@code G} (write refused: stale token) or
+ * <li>{@code A key token acquiredAt validAtStart pid thread} when a lock was acquired
+ * (written before the critical section, so a killed worker leaves its open acquisitions
+ * behind);</li>
+ * <li>{@code R key token acquiredAt releasedAt confirmedAt lostAt status pid thread} when
+ * it is released: {@code confirmedAt} is when {@link LockHandle#isHeld()} was last seen
+ * true (taken before the call), -1 if it was not; {@code lostAt} when the lock was
+ * reported lost to the handle, 0 if never; {@code status} is {@code W} (write applied),
+ * {@code F} (read refused: stale token), {@code G} (write refused: stale token) or
  * {@code E} (the data store failed);</li>
  * <li>{@code M key token} when the fenced read got through (the write is next);</li>
  * <li>{@code L key token lostAt} when the lock was reported lost to the handle;</li>
- * <li>{@code U startedAt endedAt} for an acquire that failed with {@link LockUnavailableException};</li>
+ * <li>{@code U startedAt endedAt} for an acquire that failed with
+ * {@link LockUnavailableException};</li>
  * <li>{@code S name=value...} a summary at the end.</li>
  * </ul>
- * Arguments are {@code name=value} pairs. It stops after {@code max} acquisitions, after {@code seconds}, or
- * when its standard input closes (the parent's way of stopping it; it also stops if the parent dies).
+ * Arguments are {@code name=value} pairs. It stops after {@code max} acquisitions, after
+ * {@code seconds}, or when its standard input closes (the parent's way of stopping it; it
+ * also stops if the parent dies).
  */
 public final class LockWorker {
 
-	/** Fenced read: refuses (-1) a token below the highest seen, else registers it and returns the counter. */
+	/**
+	 * Fenced read: refuses (-1) a token below the highest seen, else registers it and
+	 * returns the counter.
+	 */
 	static final String FENCED_READ = """
 			local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
 			local token = tonumber(ARGV[1])
@@ -66,7 +75,10 @@ public final class LockWorker {
 			return tonumber(redis.call('GET', KEYS[2]) or '0')
 			""";
 
-	/** Fenced write: refuses (0) when a higher token was seen since the read, else sets and counts (1). */
+	/**
+	 * Fenced write: refuses (0) when a higher token was seen since the read, else sets
+	 * and counts (1).
+	 */
 	static final String FENCED_WRITE = """
 			local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
 			if tonumber(ARGV[1]) < fence then return 0 end
@@ -238,8 +250,8 @@ public final class LockWorker {
 					line("L\t" + key + "\t" + token + "\t" + at);
 				}
 			});
-			line("A\t" + key + "\t" + token + "\t" + acquiredAt + "\t" + (validAtStart ? 1 : 0) + "\t" + this.pid
-					+ "\t" + id);
+			line("A\t" + key + "\t" + token + "\t" + acquiredAt + "\t" + (validAtStart ? 1 : 0) + "\t" + this.pid + "\t"
+					+ id);
 			char status;
 			try {
 				Long value = data.eval(FENCED_READ, ScriptOutputType.INTEGER,
@@ -285,7 +297,10 @@ public final class LockWorker {
 		}
 	}
 
-	/** Connects and loads classes before the run, so that a slow JVM start is not counted as unavailability. */
+	/**
+	 * Connects and loads classes before the run, so that a slow JVM start is not counted
+	 * as unavailability.
+	 */
 	private static void warmUp(RedisLockRegistry registry, RedisCommands<String, String> data) {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
 		for (;;) {
@@ -315,7 +330,10 @@ public final class LockWorker {
 		}
 	}
 
-	/** One write(2) per line, so that the line is in the file even if the process is killed right after. */
+	/**
+	 * One write(2) per line, so that the line is in the file even if the process is
+	 * killed right after.
+	 */
 	private void line(String text) {
 		byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
 		synchronized (this.log) {

@@ -17,9 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * When the network to Redis stalls, a holder must be told it lost its lock (WARN, listener, handle
- * callback) no later than its lease runs out, that is before another instance can take the lock over. This is
- * the single-process reproduction of what the network-stall case of {@link MultiProcessLockTests} measures.
+ * When the network to Redis stalls, a holder must be told it lost its lock (WARN,
+ * listener, handle callback) no later than its lease runs out, that is before another
+ * instance can take the lock over. This is the single-process reproduction of what the
+ * network-stall case of {@link MultiProcessLockTests} measures.
  */
 @Timeout(60)
 class LossReportTimingTests {
@@ -47,7 +48,8 @@ class LossReportTimingTests {
 				}
 			});
 			// connect first (a cold JVM may take longer than the command timeout)
-			await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+			await().atMost(Duration.ofSeconds(20))
+				.ignoreExceptions()
 				.until(() -> stalled.tryAcquire("warm-up").map((h) -> {
 					h.release();
 					return true;
@@ -60,12 +62,14 @@ class LossReportTimingTests {
 			boolean heldWhenTakenOver = held.isHeld();
 			long listenerCalledAt = listenerAt.get();
 			long callbackCalledAt = callbackAt.get();
-			// how late each report came after the takeover; not reported yet counts as late
+			// how late each report came after the takeover; not reported yet counts as
+			// late
 			await().atMost(Duration.ofSeconds(5)).until(() -> listenerAt.get() != 0 && callbackAt.get() != 0);
 			long listenerLate = listenerAt.get() - takenOverAt;
 			long callbackLate = callbackAt.get() - takenOverAt;
 			System.out.println("RELIABILITY case=\"loss report timing\" heldWhenTakenOver=" + heldWhenTakenOver
-					+ " listenerLateMs=" + listenerLate / 1_000_000.0 + " callbackLateMs=" + callbackLate / 1_000_000.0);
+					+ " listenerLateMs=" + listenerLate / 1_000_000.0 + " callbackLateMs="
+					+ callbackLate / 1_000_000.0);
 			assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
 			assertThat(heldWhenTakenOver).as("handle still says held when another instance took the lock").isFalse();
 			assertThat(listenerCalledAt).as("LockListener.lockLost called by the time of the takeover").isNotZero();

@@ -25,16 +25,19 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Three child JVMs, each a {@link LockWorker} with its own {@code RedisLockRegistry} (8 threads over 20 keys),
- * against one redis-server, with and without faults. Every case ends with the same checks on the merged
- * history ({@link History}): no overlap of the intervals during which holders saw their lock as held, every
- * overlap of acquire-to-release intervals explained by a loss reported to the earlier holder, fencing tokens
- * strictly increasing per key in acquisition order, and no lost update (counter == writes Redis accepted).
- * Each case prints one {@code RELIABILITY} summary line, copied into {@code docs/RELIABILITY.md}.
+ * Three child JVMs, each a {@link LockWorker} with its own {@code RedisLockRegistry} (8
+ * threads over 20 keys), against one redis-server, with and without faults. Every case
+ * ends with the same checks on the merged history ({@link History}): no overlap of the
+ * intervals during which holders saw their lock as held, every overlap of
+ * acquire-to-release intervals explained by a loss reported to the earlier holder,
+ * fencing tokens strictly increasing per key in acquisition order, and no lost update
+ * (counter == writes Redis accepted). Each case prints one {@code RELIABILITY} summary
+ * line, copied into {@code docs/RELIABILITY.md}.
  *
  * <p>
- * {@code -Dreliability.acquisitions=N} sets the acquisitions per child of the fault-free case, and
- * {@code -Dreliability.soak=10m} lets it run for that long instead (for runs by hand).
+ * {@code -Dreliability.acquisitions=N} sets the acquisitions per child of the fault-free
+ * case, and {@code -Dreliability.soak=10m} lets it run for that long instead (for runs by
+ * hand).
  */
 class MultiProcessLockTests {
 
@@ -44,7 +47,10 @@ class MultiProcessLockTests {
 
 	private static final long COMMAND_TIMEOUT_MILLIS = 500;
 
-	/** AOF so that a redis-server restart keeps the locks, the fencing counters and the test's counters. */
+	/**
+	 * AOF so that a redis-server restart keeps the locks, the fencing counters and the
+	 * test's counters.
+	 */
 	@RegisterExtension
 	static final RedisServerExtension redis = new RedisServerExtension().withArgs("--appendonly", "yes",
 			"--appendfsync", "everysec");
@@ -106,12 +112,13 @@ class MultiProcessLockTests {
 		Stopped stopped = stopWhileHolding(victim, false);
 		victim.kill();
 		Set<String> heldKeys = stopped.keys();
-		// The test waits for each of the victim's keys from the moment of the kill, as a successor that is always
+		// The test waits for each of the victim's keys from the moment of the kill, as a
+		// successor that is always
 		// waiting (the workers only try a key when they happen to pick it).
 		Participant successor = participant();
 		List<CompletableFuture<Participant.Held>> waiting = heldKeys.stream()
-			.map((key) -> CompletableFuture.supplyAsync(
-					() -> successor.take(key, Duration.ofMillis(LEASE_MILLIS + RECHECK_MILLIS + 10_000))))
+			.map((key) -> CompletableFuture
+				.supplyAsync(() -> successor.take(key, Duration.ofMillis(LEASE_MILLIS + RECHECK_MILLIS + 10_000))))
 			.toList();
 		for (CompletableFuture<Participant.Held> held : waiting) {
 			assertThat(successor.finish(held.join())).isEqualTo('W');
@@ -120,12 +127,17 @@ class MultiProcessLockTests {
 		History history = History.read(logsWith(successor));
 		long longestTakeover = 0;
 		for (String key : heldKeys) {
-			long first = history.acquisitions.stream().filter((a) -> a.key.equals(key) && a.acquiredAt > stopped.at)
-				.mapToLong((a) -> a.acquiredAt).min().orElseThrow();
+			long first = history.acquisitions.stream()
+				.filter((a) -> a.key.equals(key) && a.acquiredAt > stopped.at)
+				.mapToLong((a) -> a.acquiredAt)
+				.min()
+				.orElseThrow();
 			longestTakeover = Math.max(longestTakeover, first - stopped.at);
 		}
-		// Keys the victim did not hold went on being locked while its leases ran out. Its 8 threads held at most
-		// 8 keys (a lock whose acquire was in flight at the kill is held too, without a line in the log).
+		// Keys the victim did not hold went on being locked while its leases ran out. Its
+		// 8 threads held at most
+		// 8 keys (a lock whose acquire was in flight at the kill is held too, without a
+		// line in the log).
 		Set<String> otherKeys = new HashSet<>();
 		for (Acquisition a : history.acquisitions) {
 			if (a.acquiredAt > stopped.at && a.acquiredAt < stopped.at + LEASE_MILLIS * 1000 / 2
@@ -133,11 +145,13 @@ class MultiProcessLockTests {
 				otherKeys.add(a.key);
 			}
 		}
-		assertThat(otherKeys).as("keys locked in the first half lease after the kill").hasSizeGreaterThanOrEqualTo(20 - 8);
+		assertThat(otherKeys).as("keys locked in the first half lease after the kill")
+			.hasSizeGreaterThanOrEqualTo(20 - 8);
 		assertThat(history.openCount()).isEqualTo(stopped.open.size());
-		check("kill -9 of a holder", logsWith(successor), Map.of("heldByVictim", heldKeys.size(),
-				"longestTakeoverMs", longestTakeover / 1000));
-		assertThat(longestTakeover).as("longest takeover (µs)").isLessThanOrEqualTo((LEASE_MILLIS + RECHECK_MILLIS) * 1000);
+		check("kill -9 of a holder", logsWith(successor),
+				Map.of("heldByVictim", heldKeys.size(), "longestTakeoverMs", longestTakeover / 1000));
+		assertThat(longestTakeover).as("longest takeover (µs)")
+			.isLessThanOrEqualTo((LEASE_MILLIS + RECHECK_MILLIS) * 1000);
 	}
 
 	@Test
@@ -154,16 +168,20 @@ class MultiProcessLockTests {
 		awaitReleased(200);
 		long downAt = LockWorker.micros();
 		redis.server().stop();
-		await().atMost(Duration.ofSeconds(20)).until(() -> this.workers.all().stream()
-			.allMatch((w) -> w.lines().stream().filter((l) -> l.startsWith("U\t")).count() >= 3));
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> this.workers.all()
+				.stream()
+				.allMatch((w) -> w.lines().stream().filter((l) -> l.startsWith("U\t")).count() >= 3));
 		redis.server().start();
 		long upAt = LockWorker.micros();
-		await().atMost(Duration.ofSeconds(30)).until(() -> this.workers.all().stream()
-			.allMatch((w) -> History.read(List.of(w.log())).acquisitions.stream()
-				.filter((a) -> a.acquiredAt > upAt && !a.open()).count() >= 100));
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> this.workers.all()
+				.stream()
+				.allMatch((w) -> History.read(List.of(w.log())).acquisitions.stream()
+					.filter((a) -> a.acquiredAt > upAt && !a.open())
+					.count() >= 100));
 		this.workers.stopAll(Duration.ofSeconds(30));
-		History history = check("redis-server restart", this.workers.logs(),
-				Map.of("downMs", (upAt - downAt) / 1000));
+		History history = check("redis-server restart", this.workers.logs(), Map.of("downMs", (upAt - downAt) / 1000));
 		for (Map<String, String> summary : history.summaries.values()) {
 			assertThat(Long.parseLong(summary.get("unavailable"))).isPositive();
 			assertThat(Long.parseLong(summary.get("maxUnavailableMicros")))
@@ -190,25 +208,29 @@ class MultiProcessLockTests {
 		Participant successor = participant();
 		proxy.blackhole();
 		long stalledAt = LockWorker.micros();
-		// The holders of the stalled worker are stuck in a Redis call of their critical section.
+		// The holders of the stalled worker are stuck in a Redis call of their critical
+		// section.
 		Stopped open = openAcquisitions(stalled, stalledAt);
 		assertThat(open.open).isNotEmpty();
 		List<Participant.Held> taken = new ArrayList<>();
 		for (String key : open.keys()) {
 			taken.add(successor.take(key, Duration.ofMillis(LEASE_MILLIS + RECHECK_MILLIS + 10_000)));
 		}
-		// Each holder caught by the stall is either told it lost the lock, or was releasing it (the release
+		// Each holder caught by the stall is either told it lost the lock, or was
+		// releasing it (the release
 		// fails after the command timeout and the lease ends the lock).
 		await().atMost(Duration.ofSeconds(20)).until(() -> {
 			History now = History.read(List.of(stalled.log()));
-			return open.open.stream().allMatch((a) -> now.acquisitions.stream()
-				.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && (b.lostAt > 0 || !b.open())));
+			return open.open.stream()
+				.allMatch((a) -> now.acquisitions.stream()
+					.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && (b.lostAt > 0 || !b.open())));
 		});
 		proxy.pass();
 		await().atMost(Duration.ofSeconds(30)).until(() -> {
 			History now = History.read(List.of(stalled.log()));
-			return open.open.stream().allMatch((a) -> now.acquisitions.stream()
-				.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && !b.open()));
+			return open.open.stream()
+				.allMatch((a) -> now.acquisitions.stream()
+					.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && !b.open()));
 		});
 		for (Participant.Held held : taken) {
 			assertThat(successor.finish(held)).as("successor's write").isEqualTo('W');
@@ -220,19 +242,23 @@ class MultiProcessLockTests {
 		int stuck = 0;
 		for (Acquisition before : open.open) {
 			Acquisition after = history.acquisitions.stream()
-				.filter((a) -> a.key.equals(before.key) && a.token == before.token).findFirst().orElseThrow();
+				.filter((a) -> a.key.equals(before.key) && a.token == before.token)
+				.findFirst()
+				.orElseThrow();
 			if (after.releasedAt < stalledAt + LEASE_MILLIS * 1000) {
-				// released before a whole lease had passed: its lease need not have run out while held
+				// released before a whole lease had passed: its lease need not have run
+				// out while held
 				continue;
 			}
 			stuck++;
 			Acquisition next = history.acquisitions.stream()
 				.filter((a) -> a.key.equals(before.key) && a.pid != stalled.pid() && a.acquiredAt > stalledAt)
-				.min(java.util.Comparator.comparingLong((Acquisition a) -> a.acquiredAt)).orElseThrow();
+				.min(java.util.Comparator.comparingLong((Acquisition a) -> a.acquiredAt))
+				.orElseThrow();
 			assertThat(after.lostAt).as("loss reported for " + after).isPositive();
 			assertThat(next.token).isGreaterThan(after.token);
-			assertThat(after.status).as(after.toString()).isIn(before.readDone ? new Character[] { 'G', 'W' }
-					: new Character[] { 'F', 'G' });
+			assertThat(after.status).as(after.toString())
+				.isIn(before.readDone ? new Character[] { 'G', 'W' } : new Character[] { 'F', 'G' });
 			if (after.status != 'W') {
 				refused++;
 			}
@@ -241,8 +267,8 @@ class MultiProcessLockTests {
 		assertThat(stuck).as("holders still in their critical section a lease after the stall").isPositive();
 		assertThat(refused).as("stale writes refused").isPositive();
 		assertThat(stalled.output()).contains("lost while held");
-		check("network stall of a holder", logsWith(successor), Map.of("stalledHolders", stuck,
-				"lossReportedAfterSuccessorMs", latestReport / 1000));
+		check("network stall of a holder", logsWith(successor),
+				Map.of("stalledHolders", stuck, "lossReportedAfterSuccessorMs", latestReport / 1000));
 		assertThat(latestReport).as("µs from the successor's acquisition to the stale holder's loss report")
 			.isLessThanOrEqualTo(0);
 	}
@@ -253,7 +279,8 @@ class MultiProcessLockTests {
 		Map<String, String> settings = Workers.defaults();
 		settings.put("max", "1000000");
 		settings.put("workMicros", "3000");
-		// its Redis calls outlive the pause, so that they complete (or are refused) rather than time out
+		// its Redis calls outlive the pause, so that they complete (or are refused)
+		// rather than time out
 		settings.put("dataTimeoutMillis", "30000");
 		for (int i = 0; i < 3; i++) {
 			this.workers.start(redis.server().port(), settings);
@@ -271,14 +298,16 @@ class MultiProcessLockTests {
 		stopped.resumed[0] = LockWorker.micros();
 		await().atMost(Duration.ofSeconds(30)).until(() -> {
 			History now = History.read(List.of(paused.log()));
-			return stopped.open.stream().allMatch((a) -> now.acquisitions.stream()
-				.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && !b.open()));
+			return stopped.open.stream()
+				.allMatch((a) -> now.acquisitions.stream()
+					.anyMatch((b) -> b.key.equals(a.key) && b.token == a.token && !b.open()));
 		});
 		for (Participant.Held held : taken) {
 			assertThat(held.handle().isHeld()).isTrue();
 			assertThat(successor.finish(held)).as("successor's write").isEqualTo('W');
 		}
-		// the paused holders' releases found the lock taken over and deleted nothing of the successor's
+		// the paused holders' releases found the lock taken over and deleted nothing of
+		// the successor's
 		assertThat(successor.registry.lostBeforeReleaseCount()).isZero();
 		assertThat(successor.registry.lostWhileHeldCount()).isZero();
 		this.workers.stopAll(Duration.ofSeconds(30));
@@ -287,7 +316,9 @@ class MultiProcessLockTests {
 		int pausedHolders = 0;
 		for (Acquisition before : stopped.open) {
 			Acquisition after = history.acquisitions.stream()
-				.filter((a) -> a.key.equals(before.key) && a.token == before.token).findFirst().orElseThrow();
+				.filter((a) -> a.key.equals(before.key) && a.token == before.token)
+				.findFirst()
+				.orElseThrow();
 			if (after.releasedAt < stopped.at) {
 				// it had released before the pause and was frozen before logging it
 				continue;
@@ -295,10 +326,11 @@ class MultiProcessLockTests {
 			pausedHolders++;
 			assertThat(after.lostAt).as("loss reported to " + after).isPositive();
 			assertThat(after.confirmedAt).as("held after the pause: " + after).isEqualTo(-1);
-			// paused before its read: the read or the write is refused; after its read: the write is refused
+			// paused before its read: the read or the write is refused; after its read:
+			// the write is refused
 			// unless it had reached Redis before the pause
-			assertThat(after.status).as(after.toString()).isIn(before.readDone ? new Character[] { 'G', 'W' }
-					: new Character[] { 'F', 'G' });
+			assertThat(after.status).as(after.toString())
+				.isIn(before.readDone ? new Character[] { 'G', 'W' } : new Character[] { 'F', 'G' });
 			if (after.status != 'W') {
 				refused++;
 			}
@@ -308,14 +340,18 @@ class MultiProcessLockTests {
 		assertThat(pausedHolders).isPositive();
 		assertThat(Long.parseLong(summary.get("lostBeforeRelease"))).isGreaterThanOrEqualTo(pausedHolders);
 		assertThat(paused.output()).contains("lost before release");
-		check("SIGSTOP of a holder past its lease", logsWith(successor), Map.of("pausedHolders", pausedHolders,
-				"pausedMs", (stopped.resumedAt() - stopped.at) / 1000, "lostBeforeReleaseOfPaused",
-				summary.get("lostBeforeRelease")));
+		check("SIGSTOP of a holder past its lease", logsWith(successor),
+				Map.of("pausedHolders", pausedHolders, "pausedMs", (stopped.resumedAt() - stopped.at) / 1000,
+						"lostBeforeReleaseOfPaused", summary.get("lostBeforeRelease")));
 	}
 
-	// ---- helpers -------------------------------------------------------------------------------
+	// ---- helpers
+	// -------------------------------------------------------------------------------
 
-	/** Acquisitions of a worker at the moment it was frozen (SIGSTOP) with at least one lock held. */
+	/**
+	 * Acquisitions of a worker at the moment it was frozen (SIGSTOP) with at least one
+	 * lock held.
+	 */
 	record Stopped(long at, List<Acquisition> open, long[] resumed) {
 
 		Set<String> keys() {
@@ -331,15 +367,17 @@ class MultiProcessLockTests {
 	}
 
 	/**
-	 * Freezes the worker until its log shows it holding at least one lock (and, if asked, one between the fenced
-	 * read and write), resuming and retrying otherwise. Returns it frozen.
+	 * Freezes the worker until its log shows it holding at least one lock (and, if asked,
+	 * one between the fenced read and write), resuming and retrying otherwise. Returns it
+	 * frozen.
 	 */
 	private Stopped stopWhileHolding(Worker worker, boolean needMidWrite) {
 		for (int attempt = 0; attempt < 50; attempt++) {
 			worker.pause();
 			long at = LockWorker.micros();
 			Stopped stopped = openAcquisitions(worker, at);
-			if (!stopped.open.isEmpty() && (!needMidWrite || stopped.open.stream().filter((a) -> a.readDone).count() >= 2)) {
+			if (!stopped.open.isEmpty()
+					&& (!needMidWrite || stopped.open.stream().filter((a) -> a.readDone).count() >= 2)) {
 				return stopped;
 			}
 			worker.resume();
@@ -378,7 +416,8 @@ class MultiProcessLockTests {
 	}
 
 	/**
-	 * The checks every case ends with; prints the summary line. Returns the history for case-specific checks.
+	 * The checks every case ends with; prints the summary line. Returns the history for
+	 * case-specific checks.
 	 */
 	private History check(String name, List<Path> logs, Map<String, Object> extra) {
 		History history = History.read(logs);
@@ -390,13 +429,12 @@ class MultiProcessLockTests {
 		List<String> tokenOrder = history.tokenOrderViolations();
 		long staleRefused = history.count('F') + history.count('G');
 		StringBuilder line = new StringBuilder("RELIABILITY case=\"" + name + "\" acquisitions="
-				+ history.acquisitions.size() + " writes=" + writes + " overlaps=" + overlaps.size()
-				+ " rawOverlaps=" + history.rawOverlaps().size() + " unexplainedRawOverlaps=" + unexplained.size()
-				+ " tokenOrderViolations=" + tokenOrder.size() + " lostUpdates=" + lostUpdates
-				+ " staleWritesRefused=" + staleRefused + " storeErrors=" + history.count('E') + " unavailable="
-				+ history.summed("unavailable") + " maxUnavailableMs=" + history.maxUnavailableMicros() / 1000
-				+ " lostWhileHeld=" + history.summed("lostWhileHeld") + " lostBeforeRelease="
-				+ history.summed("lostBeforeRelease"));
+				+ history.acquisitions.size() + " writes=" + writes + " overlaps=" + overlaps.size() + " rawOverlaps="
+				+ history.rawOverlaps().size() + " unexplainedRawOverlaps=" + unexplained.size()
+				+ " tokenOrderViolations=" + tokenOrder.size() + " lostUpdates=" + lostUpdates + " staleWritesRefused="
+				+ staleRefused + " storeErrors=" + history.count('E') + " unavailable=" + history.summed("unavailable")
+				+ " maxUnavailableMs=" + history.maxUnavailableMicros() / 1000 + " lostWhileHeld="
+				+ history.summed("lostWhileHeld") + " lostBeforeRelease=" + history.summed("lostBeforeRelease"));
 		extra.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
 		System.out.println(line);
 		assertThat(overlaps).as("overlapping held intervals").isEmpty();

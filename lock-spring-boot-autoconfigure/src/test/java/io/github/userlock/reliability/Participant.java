@@ -15,8 +15,8 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
- * The test process itself taking part in the history, as a deterministic successor: same fenced
- * read-modify-write and same log format as {@link LockWorker}, one step at a time.
+ * The test process itself taking part in the history, as a deterministic successor: same
+ * fenced read-modify-write and same log format as {@link LockWorker}, one step at a time.
  */
 final class Participant implements AutoCloseable {
 
@@ -31,7 +31,9 @@ final class Participant implements AutoCloseable {
 	private final long pid = ProcessHandle.current().pid();
 
 	Participant(RedisClient lockClient, RedisClient dataClient, Path logPath, Duration lease) {
-		this.registry = RedisLockRegistry.builder(lockClient).defaultLeaseTime(lease).commandTimeout(Duration.ofSeconds(2))
+		this.registry = RedisLockRegistry.builder(lockClient)
+			.defaultLeaseTime(lease)
+			.commandTimeout(Duration.ofSeconds(2))
 			.build();
 		this.data = dataClient.connect().sync();
 		this.logPath = logPath;
@@ -43,7 +45,10 @@ final class Participant implements AutoCloseable {
 		}
 	}
 
-	/** A lock taken and its fenced read done: the token is registered, older holders' writes are refused. */
+	/**
+	 * A lock taken and its fenced read done: the token is registered, older holders'
+	 * writes are refused.
+	 */
 	record Held(LockHandle handle, String key, long token, long acquiredAt, long value) {
 	}
 
@@ -62,7 +67,10 @@ final class Participant implements AutoCloseable {
 		return new Held(handle, key, token, acquiredAt, value);
 	}
 
-	/** Writes, confirms, releases; returns the status letter ({@code W} when the write got through). */
+	/**
+	 * Writes, confirms, releases; returns the status letter ({@code W} when the write got
+	 * through).
+	 */
 	char finish(Held held) {
 		Long applied = this.data.eval(LockWorker.FENCED_WRITE, ScriptOutputType.INTEGER,
 				new String[] { "rel:fence:" + held.key, "rel:counter:" + held.key, "rel:writes:" + held.key },

@@ -41,17 +41,20 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The engine against a redis-server that requires a password and has an ACL user limited to the lock's keys,
- * channel and commands; what is logged.
+ * The engine against a redis-server that requires a password and has an ACL user limited
+ * to the lock's keys, channel and commands; what is logged.
  */
 @Timeout(120)
 class SecurityTests {
 
 	/** The commands the engine needs; each one is shown necessary below. */
-	static final List<String> COMMANDS = List.of("evalsha", "eval", "subscribe", "set", "get", "setrange",
-			"pttl", "pexpire", "del", "time", "publish");
+	static final List<String> COMMANDS = List.of("evalsha", "eval", "subscribe", "set", "get", "setrange", "pttl",
+			"pexpire", "del", "time", "publish");
 
-	/** The minimal ACL rule for the default key prefix {@code user-lock:} (documented in RELIABILITY.md). */
+	/**
+	 * The minimal ACL rule for the default key prefix {@code user-lock:} (documented in
+	 * RELIABILITY.md).
+	 */
 	static final String MINIMAL_RULE = "on >app-secret resetchannels ~user-lock:* &user-lock:* -@all +"
 			+ String.join(" +", COMMANDS);
 
@@ -101,8 +104,11 @@ class SecurityTests {
 		Map<String, String> failures = new LinkedHashMap<>();
 		try {
 			for (String command : COMMANDS) {
-				setUser(admin, "app2", String.join(" ", java.util.Arrays.stream(MINIMAL_RULE.split(" "))
-					.filter((part) -> !part.equals("+" + command)).toList()));
+				setUser(admin, "app2",
+						String.join(" ",
+								java.util.Arrays.stream(MINIMAL_RULE.split(" "))
+									.filter((part) -> !part.equals("+" + command))
+									.toList()));
 				failures.put(command, scenario(as("app2", "app-secret")));
 				this.registries.forEach(RedisLockRegistry::close);
 				this.registries.clear();
@@ -113,8 +119,10 @@ class SecurityTests {
 			admin.dispatch(CommandType.ACL, new IntegerOutput<>(StringCodec.UTF8),
 					new CommandArgs<>(StringCodec.UTF8).add("DELUSER").add("app2"));
 		}
-		failures.forEach((command, failure) -> System.out.println("RELIABILITY acl without +" + command + ": " + failure));
-		assertThat(failures).allSatisfy((command, failure) -> assertThat(failure).as("without +" + command).isNotNull());
+		failures
+			.forEach((command, failure) -> System.out.println("RELIABILITY acl without +" + command + ": " + failure));
+		assertThat(failures)
+			.allSatisfy((command, failure) -> assertThat(failure).as("without +" + command).isNotNull());
 	}
 
 	@Test
@@ -129,11 +137,13 @@ class SecurityTests {
 	}
 
 	private static List<RedisURI> wrongCredentials() {
-		return List.of(as("app", "wrong-secret"), as("nobody", "app-secret"), RedisURI.builder()
-			.withHost(redis.server().host())
-			.withPort(redis.server().port())
-			.withPassword("wrong-admin".toCharArray())
-			.build(), RedisURI.create(redis.server().uri()));
+		return List.of(as("app", "wrong-secret"), as("nobody", "app-secret"),
+				RedisURI.builder()
+					.withHost(redis.server().host())
+					.withPort(redis.server().port())
+					.withPassword("wrong-admin".toCharArray())
+					.build(),
+				RedisURI.create(redis.server().uri()));
 	}
 
 	@Test
@@ -144,11 +154,11 @@ class SecurityTests {
 			assertThatExceptionOfType(LockUnavailableException.class).isThrownBy(() -> registry.tryAcquire("k"))
 				.satisfies((ex) -> assertThat(causes(ex)).doesNotContain("secret", "wrong-admin")
 					.contains("Unable to connect"))
-				.satisfies((ex) -> System.out.println("RELIABILITY wrong credentials " + uri.getUsername()
-						+ " causes: " + causes(ex).replace('\n', '|')));
+				.satisfies((ex) -> System.out.println("RELIABILITY wrong credentials " + uri.getUsername() + " causes: "
+						+ causes(ex).replace('\n', '|')));
 			long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-			System.out.println("RELIABILITY wrong credentials " + uri.getUsername() + ": failed in " + tookMillis
-					+ " ms");
+			System.out
+				.println("RELIABILITY wrong credentials " + uri.getUsername() + ": failed in " + tookMillis + " ms");
 			assertThat(tookMillis).as("ms until the failure").isLessThan(1500);
 		}
 	}
@@ -226,7 +236,8 @@ class SecurityTests {
 				ones[bit] += (bytes[bit / 8] >> (bit % 8)) & 1;
 			}
 		}
-		// each of the 128 bits varies: about half of the owners have it set (7 standard deviations)
+		// each of the 128 bits varies: about half of the owners have it set (7 standard
+		// deviations)
 		assertThat(java.util.Arrays.stream(ones).boxed().toList()).allMatch((n) -> n > 50 && n < 151);
 		List<String> engineLog = new ArrayList<>();
 		List<String> allLog = new ArrayList<>();
@@ -266,9 +277,10 @@ class SecurityTests {
 	}
 
 	/**
-	 * Everything the engine does, as {@code uri}'s user: EVALSHA with the EVAL fallback (scripts flushed first),
-	 * acquire, contend, renew past the lease, release that deletes the key, a wake-up over Pub/Sub (the lease
-	 * and the recheck interval are long, so only the wake-up can be quick), release that keeps the key a while.
+	 * Everything the engine does, as {@code uri}'s user: EVALSHA with the EVAL fallback
+	 * (scripts flushed first), acquire, contend, renew past the lease, release that
+	 * deletes the key, a wake-up over Pub/Sub (the lease and the recheck interval are
+	 * long, so only the wake-up can be quick), release that keeps the key a while.
 	 * Returns {@code null} when all worked, else what failed.
 	 */
 	private String scenario(RedisURI uri) throws Exception {
@@ -293,11 +305,14 @@ class SecurityTests {
 			}
 			Duration longLease = Duration.ofSeconds(10);
 			LockHandle blocking = first.acquire(LockRequest.of("woken").withLeaseTime(longLease));
-			CompletableFuture<LockHandle> waiter = CompletableFuture.supplyAsync(
-					() -> second.acquire(LockRequest.of("woken").withLeaseTime(longLease).withWaitTime(Duration.ofSeconds(8))));
-			// the waiter has tried once and marked the key (its value grows past the 32-character owner)
-			await().atMost(Duration.ofSeconds(5)).until(() -> admin.keys("user-lock:{*}:woken").stream()
-				.anyMatch((k) -> String.valueOf(admin.get(k)).length() > 32));
+			CompletableFuture<LockHandle> waiter = CompletableFuture.supplyAsync(() -> second
+				.acquire(LockRequest.of("woken").withLeaseTime(longLease).withWaitTime(Duration.ofSeconds(8))));
+			// the waiter has tried once and marked the key (its value grows past the
+			// 32-character owner)
+			await().atMost(Duration.ofSeconds(5))
+				.until(() -> admin.keys("user-lock:{*}:woken")
+					.stream()
+					.anyMatch((k) -> String.valueOf(admin.get(k)).length() > 32));
 			long released = System.nanoTime();
 			blocking.release();
 			LockHandle next = waiter.get(8, TimeUnit.SECONDS);

@@ -18,17 +18,18 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Starts {@link LockWorker} child JVMs (plain {@code java} with this JVM's class path) and always ends them:
- * {@link #close()} destroys every child still alive, and a shutdown hook does the same if the test JVM exits
- * first. Children also stop by themselves when their standard input closes or their time limit passes.
+ * Starts {@link LockWorker} child JVMs (plain {@code java} with this JVM's class path)
+ * and always ends them: {@link #close()} destroys every child still alive, and a shutdown
+ * hook does the same if the test JVM exits first. Children also stop by themselves when
+ * their standard input closes or their time limit passes.
  */
 final class Workers implements AutoCloseable {
 
 	private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
 	static {
-		Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
-				"lock-worker-reaper"));
+		Runtime.getRuntime()
+			.addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "lock-worker-reaper"));
 	}
 
 	private final Path dir;
@@ -122,7 +123,10 @@ final class Workers implements AutoCloseable {
 		});
 	}
 
-	/** Closes every child's standard input (they finish their current lock and exit) and waits for them. */
+	/**
+	 * Closes every child's standard input (they finish their current lock and exit) and
+	 * waits for them.
+	 */
 	void stopAll(Duration timeout) {
 		for (Worker worker : this.workers) {
 			worker.closeInput();
@@ -131,8 +135,8 @@ final class Workers implements AutoCloseable {
 		for (Worker worker : this.workers) {
 			try {
 				if (!worker.process.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-					throw new IllegalStateException("Worker " + worker.index + " did not stop within " + timeout
-							+ ":\n" + worker.output());
+					throw new IllegalStateException(
+							"Worker " + worker.index + " did not stop within " + timeout + ":\n" + worker.output());
 				}
 			}
 			catch (InterruptedException ex) {
