@@ -443,9 +443,25 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			throw new LockUnavailableException(key,
 					"Cannot connect to Redis" + forKey(key) + ": "
 							+ ((ex.getCause() instanceof TimeoutException) ? "no connection within "
-									+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : ex.getMessage()),
+									+ this.commandTimeout.toMillis() + " ms (lock.command-timeout)" : rootReason(ex)),
 					ex.getCause());
 		}
+	}
+
+	/**
+	 * The innermost message of a connection failure: Lettuce wraps the server's answer
+	 * (WRONGPASS, NOAUTH, NOPERM) in "Unable to connect to host:port" exceptions.
+	 */
+	private static String rootReason(Throwable failure) {
+		Throwable cause = failure;
+		String reason = failure.getMessage();
+		while (cause.getCause() != null && cause.getCause() != cause) {
+			cause = cause.getCause();
+			if (cause.getMessage() != null) {
+				reason = cause.getMessage();
+			}
+		}
+		return String.valueOf(reason);
 	}
 
 	private CompletableFuture<Connections> startConnecting(@Nullable CompletableFuture<Connections> failed) {
