@@ -65,7 +65,7 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 	}
 
 	@Override
-	protected void releaseInStore(LockGrant grant, Duration keepFor) {
+	protected void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
 		boolean[] ours = { false };
 		this.entries.computeIfPresent(grant.storeKey(), (k, existing) -> {
 			if (existing.token != grant.fencingToken()) {
@@ -83,6 +83,7 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 		else {
 			lostBeforeRelease(grant);
 		}
+		whenDone.released(false);
 	}
 
 	/** How many keys are locked now, or kept locked until their hold-at-least time. */

@@ -284,7 +284,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * release on the same connection.
 	 */
 	@Override
-	protected void releaseInStore(LockGrant grant, Duration keepFor) {
+	protected void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
 		RedisGrant redisGrant = (RedisGrant) grant;
 		this.watchdog.remove(redisGrant);
 		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
@@ -295,16 +295,23 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 		catch (LockUnavailableException ex) {
 			releaseFailed(grant, ex);
+			whenDone.released(false);
 			return;
 		}
 		CompletableFuture<Void> done = result.copy()
 			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
 			.handle((released, failure) -> {
-				if (failure != null) {
-					releaseFailed(grant, failure);
+				try {
+					if (failure != null) {
+						releaseFailed(grant, failure);
+					}
+					else if (released == 0) {
+						lostBeforeRelease(grant);
+					}
 				}
-				else if (released != 1) {
-					lostBeforeRelease(grant);
+				finally {
+					// 2: other processes waited and were woken by the release
+					whenDone.released(failure == null && released == 2);
 				}
 				return null;
 			});
@@ -455,8 +462,18 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private static String rootReason(Throwable failure) {
 		Throwable cause = failure;
 		String reason = failure.getMessage();
-		while (cause.getCause() != null && cause.getCause() != cause) {
+		int depth = 0;
+		while (cause.getCause() != null && cause.getCause() != cause && depth++ < 20) {
 			cause = cause.getCause();
+			if (cause instanceof io.lettuce.core.RedisCommandExecutionException) {
+				// the server's own answer, e.g. WRONGPASS or NOPERM
+				return String.valueOf(cause.getMessage());
+			}
+			for (Throwable suppressed : cause.getSuppressed()) {
+				if (suppressed instanceof io.lettuce.core.RedisCommandExecutionException) {
+					return String.valueOf(suppressed.getMessage());
+				}
+			}
 			if (cause.getMessage() != null) {
 				reason = cause.getMessage();
 			}
@@ -592,13 +609,25 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			this.owner = owner;
 			this.leaseMillis = leaseMillis;
 			this.handOffsLeft = handOffsLeft;
-			this.validUntilNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis);
+			this.validUntilNanos = sentAt + validityNanos();
 			this.renewAtNanos = sentAt + TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 3;
 		}
 
 		@Override
 		public boolean isValid() {
 			return super.isValid() && System.nanoTime() - this.validUntilNanos < 0;
+		}
+
+		/**
+		 * How long after sending an acquire or renewal the lock is surely still ours: the
+		 * lease less a margin for clock drift and scheduling (1% of the lease plus 2 ms,
+		 * as Redlock implementations use), so that a loss is reported before Redis can
+		 * expire the key and another instance can take it.
+		 */
+		long validityNanos() {
+			long lease = leaseNanos();
+			long drift = Math.min(lease / 100 + TimeUnit.MILLISECONDS.toNanos(2), lease / 2);
+			return lease - drift;
 		}
 
 		long leaseNanos() {
@@ -779,7 +808,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				RedisGrant grant = grants.get(i);
 				grant.renewing = false;
 				if (!lostFlags[i]) {
-					grant.validUntilNanos = sentAt + grant.leaseNanos();
+					grant.validUntilNanos = sentAt + grant.validityNanos();
 					grant.renewAtNanos = sentAt + grant.leaseNanos() / 3;
 				}
 				else if (this.held.remove(grant)) {

@@ -39,7 +39,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	private static final Logger logger = LoggerFactory.getLogger(AbstractLockRegistry.class);
 
 	/** Marks "no turn within the wait time" in {@link #awaitTurn}. */
-	private static final LockGrant NO_TURN = new LockGrant("", "", 0, 0);
+	private static final Waiter NO_TURN = new Waiter(Thread.currentThread(), Duration.ZERO);
+
+	/**
+	 * The longest a thread given the turn after a release that woke other processes waits
+	 * for that same wake-up before trying, so that it does not overtake them.
+	 */
+	private static final long YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
 	private final Duration defaultWaitTime;
 
@@ -91,11 +97,26 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	/**
 	 * Releases {@code grant} in the store, keeping the key locked for {@code keepFor}
-	 * more when that is positive. When the store says the lock was no longer ours, now or
-	 * once its answer arrives, the engine calls {@link #lostBeforeRelease}. Must not
+	 * more when that is positive, and calls {@code whenDone} exactly once when the store
+	 * has answered (or could not be reached): only then does the next thread of this
+	 * process get its turn, so that it cannot overtake the release. When the store says
+	 * the lock was no longer ours the engine calls {@link #lostBeforeRelease}. Must not
 	 * throw: trouble reaching the store is logged, and the lease ends the lock.
 	 */
-	protected abstract void releaseInStore(LockGrant grant, Duration keepFor);
+	protected abstract void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone);
+
+	/** Told by the engine when a release is complete. */
+	@FunctionalInterface
+	protected interface ReleaseDone {
+
+		/**
+		 * The release is complete (or failed); {@code wokeOtherProcesses} says that other
+		 * processes waited for the lock and were woken, so that this process's next
+		 * thread waits for the same wake-up instead of overtaking them.
+		 */
+		void released(boolean wokeOtherProcesses);
+
+	}
 
 	/**
 	 * Passes a lock that is being released straight to the next thread of this process
@@ -254,21 +275,26 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					return handle = new Handle(local, local.grant, request.key());
 				}
 			}
-			LockGrant handedOver = awaitTurn(local, me, key, lease, deadline);
-			if (handedOver == NO_TURN) {
+			Waiter turn = awaitTurn(local, me, key, lease, deadline);
+			if (turn == NO_TURN) {
 				return null;
 			}
 			try {
-				LockGrant grant = handedOver;
+				LockGrant grant = (turn != null) ? turn.handOff : null;
 				if (grant != null && !grant.isValid()) {
-					releaseInStore(grant, Duration.ZERO);
+					releaseInStore(grant, Duration.ZERO, (woke) -> {
+					});
 					grant = null;
 				}
 				if (grant == null) {
+					if (turn != null && turn.yieldFrom >= 0) {
+						awaitSignal(local, key, turn.yieldFrom,
+								Math.min(YIELD_NANOS, Math.max(0, deadline - System.nanoTime())));
+					}
 					grant = acquireInStore(local, key, storeKey, lease, deadline);
 				}
 				if (grant == null) {
-					passTurn(local);
+					passTurn(local, -1);
 					return null;
 				}
 				synchronized (local) {
@@ -280,7 +306,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				return handle = new Handle(local, grant, request.key());
 			}
 			catch (RuntimeException | Error ex) {
-				passTurn(local);
+				passTurn(local, -1);
 				throw ex;
 			}
 		}
@@ -293,10 +319,10 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	/**
 	 * Waits until this thread is the one of this process that may use the key in the
-	 * store. Returns the grant handed over by the previous local holder, {@code null}
-	 * when the store must be asked, or {@link #NO_TURN} when the wait time ran out first.
+	 * store. Returns {@code null} when the turn was free, or the granted waiter (with the
+	 * grant handed over, if any), or {@link #NO_TURN} when the wait time ran out first.
 	 */
-	private @Nullable LockGrant awaitTurn(LocalKey local, Thread me, String key, Duration lease, long deadline) {
+	private @Nullable Waiter awaitTurn(LocalKey local, Thread me, String key, Duration lease, long deadline) {
 		Waiter waiter;
 		synchronized (local) {
 			if (!local.busy) {
@@ -313,7 +339,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			long left;
 			synchronized (local) {
 				if (waiter.granted) {
-					return waiter.handOff;
+					return waiter;
 				}
 				left = deadline - System.nanoTime();
 				boolean interrupted = Thread.interrupted();
@@ -330,8 +356,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 	}
 
-	/** Gives the turn to the next local waiter (who then asks the store), or frees it. */
-	private void passTurn(LocalKey local) {
+	/**
+	 * Gives the turn to the next local waiter (who then asks the store), or frees it.
+	 * With {@code yieldFrom} at 0 or more, the waiter first waits for a wake-up signal
+	 * newer than that version (the release woke other processes).
+	 */
+	private void passTurn(LocalKey local, long yieldFrom) {
 		Waiter next;
 		synchronized (local) {
 			next = local.queue.poll();
@@ -340,8 +370,19 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				return;
 			}
 			next.granted = true;
+			next.yieldFrom = yieldFrom;
 		}
 		LockSupport.unpark(next.thread);
+	}
+
+	private static void awaitSignal(LocalKey local, String key, long version, long nanos) {
+		try {
+			local.awaitSignal(version, nanos);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new LockInterruptedException(key, ex);
+		}
 	}
 
 	private @Nullable LockGrant acquireInStore(LocalKey local, String key, String storeKey, Duration lease,
@@ -356,13 +397,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			if (remaining <= 0) {
 				return null;
 			}
-			try {
-				local.awaitSignal(version, Math.min(attempt.retryAfterNanos(), remaining));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new LockInterruptedException(key, ex);
-			}
+			awaitSignal(local, key, version, Math.min(attempt.retryAfterNanos(), remaining));
 		}
 	}
 
@@ -397,22 +432,36 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				}
 			}
 		}
-		try {
-			if (successor != null) {
-				LockSupport.unpark(successor.thread);
+		if (grant == null || successor != null) {
+			try {
+				if (successor != null) {
+					LockSupport.unpark(successor.thread);
+				}
 			}
-			else if (grant != null) {
+			finally {
+				unretain(local);
+			}
+			return;
+		}
+		long versionAtRelease = local.version();
+		java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+		ReleaseDone whenDone = (wokeOtherProcesses) -> {
+			if (done.compareAndSet(false, true)) {
 				try {
-					Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
-					releaseInStore(grant, keepFor);
+					passTurn(local, wokeOtherProcesses ? versionAtRelease : -1);
 				}
 				finally {
-					passTurn(local);
+					unretain(local);
 				}
 			}
+		};
+		try {
+			Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
+			releaseInStore(grant, keepFor, whenDone);
 		}
-		finally {
-			unretain(local);
+		catch (RuntimeException | Error ex) {
+			whenDone.released(false);
+			throw ex;
 		}
 	}
 
@@ -521,6 +570,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		boolean granted;
 
 		@Nullable LockGrant handOff;
+
+		/** Signal version to wait past before trying the store, or -1. */
+		long yieldFrom = -1;
 
 		Waiter(Thread thread, Duration lease) {
 			this.thread = thread;

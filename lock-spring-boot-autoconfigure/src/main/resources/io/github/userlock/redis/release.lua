@@ -1,7 +1,8 @@
 -- Releases the lock only if it is still ours (compare-and-delete) and wakes waiters if any.
 -- KEYS[1] the lock key
 -- ARGV[1] the owner token, ARGV[2] the wake-up channel, ARGV[3] keep the key for this many ms (0: delete now)
--- Returns 1 when the lock was ours, 0 when it had expired or belongs to someone else (left untouched).
+-- Returns 1 when the lock was ours (2 when waiters were woken), 0 when it had expired or belongs to
+-- someone else (left untouched).
 local v = redis.call('GET', KEYS[1])
 if not v or string.sub(v, 1, 32) ~= ARGV[1] then
   return 0
@@ -14,5 +15,6 @@ end
 redis.call('DEL', KEYS[1])
 if #v > 32 then
   redis.call('PUBLISH', ARGV[2], KEYS[1])
+  return 2
 end
 return 1

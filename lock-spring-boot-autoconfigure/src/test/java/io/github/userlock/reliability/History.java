@@ -63,6 +63,9 @@ final class History {
 
 		boolean readDone;
 
+		/** The fenced write has returned (applied or refused). */
+		boolean writeDone;
+
 		Acquisition(String key, long token, long acquiredAt, boolean validAtStart, long pid) {
 			this.key = key;
 			this.token = token;
@@ -128,7 +131,7 @@ final class History {
 						}
 						history.acquisitions.add(a);
 					}
-					case "R", "M", "L" -> later.add(f);
+					case "R", "M", "D", "L" -> later.add(f);
 					case "U" -> history.unavailable.add(new long[] { Long.parseLong(f[1]), Long.parseLong(f[2]) });
 					case "S" -> {
 						Map<String, String> summary = new LinkedHashMap<>();
@@ -158,6 +161,7 @@ final class History {
 					a.status = f[7].charAt(0);
 				}
 				case "M" -> a.readDone = true;
+				case "D" -> a.writeDone = true;
 				case "L" -> {
 					long lostAt = Long.parseLong(f[3]);
 					a.lostAt = (a.lostAt > 0) ? Math.min(a.lostAt, lostAt) : lostAt;

@@ -268,6 +268,7 @@ public final class LockWorker {
 							new String[] { "rel:fence:" + key, "rel:counter:" + key, "rel:writes:" + key },
 							Long.toString(token), Long.toString(value + 1));
 					status = (applied == 1) ? 'W' : 'G';
+					line("D\t" + key + "\t" + token);
 				}
 			}
 			catch (RuntimeException ex) {

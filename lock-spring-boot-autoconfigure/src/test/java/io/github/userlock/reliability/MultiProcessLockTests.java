@@ -278,7 +278,10 @@ class MultiProcessLockTests {
 	void pausedHolderIsFencedAndItsReleaseDeletesNothingOfTheSuccessor() {
 		Map<String, String> settings = Workers.defaults();
 		settings.put("max", "1000000");
-		settings.put("workMicros", "3000");
+		// a long pause between read and write: caught in it, a thread is almost surely
+		// before
+		// its write rather than with the write in flight
+		settings.put("workMicros", "10000");
 		// its Redis calls outlive the pause, so that they complete (or are refused)
 		// rather than time out
 		settings.put("dataTimeoutMillis", "30000");
@@ -376,8 +379,8 @@ class MultiProcessLockTests {
 			worker.pause();
 			long at = LockWorker.micros();
 			Stopped stopped = openAcquisitions(worker, at);
-			if (!stopped.open.isEmpty()
-					&& (!needMidWrite || stopped.open.stream().filter((a) -> a.readDone).count() >= 2)) {
+			if (!stopped.open.isEmpty() && (!needMidWrite
+					|| stopped.open.stream().filter((a) -> a.readDone && !a.writeDone).count() >= 2)) {
 				return stopped;
 			}
 			worker.resume();
