@@ -1,9 +1,7 @@
 package io.github.userlock.benchmarks;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import org.jspecify.annotations.Nullable;
 import org.redisson.Redisson;
 import org.redisson.api.RLock;
 import org.redisson.api.RedissonClient;
@@ -14,7 +12,7 @@ import org.redisson.config.Config;
  * without a lease time, so that Redisson renews the lease every
  * {@code lockWatchdogTimeout / 3}. Default connection pool.
  */
-final class RedissonLockClient implements LockClient {
+final class RedissonLockClient extends JdkLockClient {
 
 	private final RedissonClient redisson;
 
@@ -26,31 +24,8 @@ final class RedissonLockClient implements LockClient {
 	}
 
 	@Override
-	public @Nullable Held acquire(String key, Duration waitTime) throws InterruptedException {
-		RLock lock = this.redisson.getLock(key);
-		return lock.tryLock(waitTime.toMillis(), TimeUnit.MILLISECONDS) ? held(lock) : null;
-	}
-
-	@Override
-	public @Nullable Held tryAcquire(String key) {
-		RLock lock = this.redisson.getLock(key);
-		return lock.tryLock() ? held(lock) : null;
-	}
-
-	private static Held held(RLock lock) {
-		return new Held() {
-
-			@Override
-			public void release() {
-				lock.unlock();
-			}
-
-			@Override
-			public long token() {
-				return -1;
-			}
-
-		};
+	RLock lock(String key) {
+		return this.redisson.getLock(key);
 	}
 
 	@Override

@@ -1,7 +1,5 @@
 package io.github.userlock.benchmarks;
 
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 
 import org.jspecify.annotations.Nullable;
@@ -19,7 +17,7 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
  * {@code expireAfter} set to the common lease. A renewal {@code TaskScheduler} is set
  * only when asked.
  */
-final class SpringIntegrationLockClient implements LockClient {
+final class SpringIntegrationLockClient extends JdkLockClient {
 
 	private final LettuceConnectionFactory connectionFactory;
 
@@ -52,31 +50,8 @@ final class SpringIntegrationLockClient implements LockClient {
 	}
 
 	@Override
-	public @Nullable Held acquire(String key, Duration waitTime) throws InterruptedException {
-		Lock lock = this.registry.obtain(key);
-		return lock.tryLock(waitTime.toMillis(), TimeUnit.MILLISECONDS) ? held(lock) : null;
-	}
-
-	@Override
-	public @Nullable Held tryAcquire(String key) {
-		Lock lock = this.registry.obtain(key);
-		return lock.tryLock() ? held(lock) : null;
-	}
-
-	private static Held held(Lock lock) {
-		return new Held() {
-
-			@Override
-			public void release() {
-				lock.unlock();
-			}
-
-			@Override
-			public long token() {
-				return -1;
-			}
-
-		};
+	Lock lock(String key) {
+		return this.registry.obtain(key);
 	}
 
 	@Override

@@ -83,7 +83,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final RedisScript RENEW = RedisScript.load("renew");
 
-	private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(SecureRandom::new);
+	/**
+	 * One DRBG per thread: unguessable owner tokens without the global lock and the read
+	 * of /dev/urandom that the platform default (NativePRNG) takes on every call.
+	 */
+	private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(RedisLockRegistry::newRandom);
 
 	private final AbstractRedisClient client;
 
@@ -217,6 +221,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.prefix + storeKey.substring(open, close + 1);
 	}
 
+	private static SecureRandom newRandom() {
+		try {
+			return SecureRandom.getInstance("DRBG");
+		}
+		catch (java.security.NoSuchAlgorithmException ex) {
+			return new SecureRandom();
+		}
+	}
+
 	private static String newOwner() {
 		byte[] bytes = new byte[OWNER_LENGTH / 2];
 		RANDOM.get().nextBytes(bytes);
@@ -298,29 +311,47 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			whenDone.released(false);
 			return;
 		}
+		if (this.awaitRelease) {
+			// wait here, bounded like every call; no timer task per release
+			Long released = null;
+			Throwable failure = null;
+			try {
+				released = awaitFuture(result, System.nanoTime() + this.timeoutNanos, grant.key(), false);
+			}
+			catch (LockUnavailableException ex) {
+				failure = ex;
+			}
+			released(grant, released, failure, whenDone);
+			return;
+		}
 		CompletableFuture<Void> done = result.copy()
 			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
 			.handle((released, failure) -> {
-				try {
-					if (failure != null) {
-						releaseFailed(grant, failure);
-					}
-					else if (released == 0) {
-						lostBeforeRelease(grant);
-					}
-				}
-				finally {
-					// 2: other processes waited and were woken by the release
-					whenDone.released(failure == null && released == 2);
-				}
+				released(grant, released, failure, whenDone);
 				return null;
 			});
-		if (this.awaitRelease) {
-			done.join();
-		}
-		else if (!done.isDone()) {
+		if (!done.isDone()) {
 			this.pendingReleases.add(done);
 			done.whenComplete((ignored, failure) -> this.pendingReleases.remove(done));
+		}
+	}
+
+	/**
+	 * Applies the answer to a release: lost-before-release, failure log, then the local
+	 * turn.
+	 */
+	private void released(LockGrant grant, @Nullable Long released, @Nullable Throwable failure, ReleaseDone whenDone) {
+		try {
+			if (failure != null) {
+				releaseFailed(grant, failure);
+			}
+			else if (released != null && released == 0) {
+				lostBeforeRelease(grant);
+			}
+		}
+		finally {
+			// 2: other processes waited and were woken by the release
+			whenDone.released(failure == null && released != null && released == 2);
 		}
 	}
 
@@ -649,9 +680,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		private final java.util.Set<RedisGrant> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
 		// guarded by this
-		private java.util.concurrent.@Nullable ScheduledFuture<?> next;
+		private volatile java.util.concurrent.@Nullable ScheduledFuture<?> next;
 
-		private long nextAtNanos;
+		private volatile long nextAtNanos;
 
 		int size() {
 			return this.held.size();
@@ -666,7 +697,18 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			this.held.remove(grant);
 		}
 
-		private synchronized void scheduleNoLaterThan(long atNanos) {
+		private void scheduleNoLaterThan(long atNanos) {
+			// fast path on every acquire: a tick is already due no later
+			if (this.next != null && this.nextAtNanos - atNanos <= 0) {
+				return;
+			}
+			synchronized (this) {
+				reschedule(atNanos);
+			}
+		}
+
+		// guarded by this
+		private void reschedule(long atNanos) {
 			if (RedisLockRegistry.this.closed) {
 				return;
 			}

@@ -1,9 +1,7 @@
 package io.github.userlock.sample;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 
 import io.github.userlock.test.RedisServerExtension;
@@ -27,18 +25,18 @@ class EmbeddedRedisLauncherTests {
 	@Test
 	void startsAnEmbeddedRedisWhenNothingListensSharesItWithASecondInstanceAndStopsItWithTheFirst() throws IOException {
 		int port = freePort();
-		assertThat(listening(port)).isFalse();
+		assertThat(EmbeddedRedisLauncher.listening(port)).isFalse();
 		try (SampleInstance first = SampleInstance.start("server.port=0", "spring.data.redis.port=" + port)) {
-			assertThat(listening(port)).isTrue();
+			assertThat(EmbeddedRedisLauncher.listening(port)).isTrue();
 			assertThat(first.grant("heidi", "10").statusCode()).isEqualTo(200);
 			try (SampleInstance second = SampleInstance.start("server.port=0", "spring.data.redis.port=" + port)) {
 				// the second one did not start its own: it sees the first one's data
 				assertThat(second.balance("heidi")).isEqualTo(10);
 			}
-			assertThat(listening(port)).as("still served by the first instance").isTrue();
+			assertThat(EmbeddedRedisLauncher.listening(port)).as("still served by the first instance").isTrue();
 			assertThat(first.balance("heidi")).isEqualTo(10);
 		}
-		assertThat(listening(port)).as("stopped with the first instance").isFalse();
+		assertThat(EmbeddedRedisLauncher.listening(port)).as("stopped with the first instance").isFalse();
 	}
 
 	@Test
@@ -56,7 +54,7 @@ class EmbeddedRedisLauncherTests {
 		int port = freePort();
 		try (SampleInstance app = SampleInstance.start("server.port=0", "spring.data.redis.port=" + port,
 				"sample.embedded-redis=false")) {
-			assertThat(listening(port)).isFalse();
+			assertThat(EmbeddedRedisLauncher.listening(port)).isFalse();
 			// it runs, but without a Redis every request is refused
 			assertThat(app.get("judy").statusCode()).isEqualTo(503);
 			assertThat(app.grant("judy", "1").statusCode()).isEqualTo(503);
@@ -66,16 +64,6 @@ class EmbeddedRedisLauncherTests {
 	private static int freePort() throws IOException {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
-		}
-	}
-
-	private static boolean listening(int port) {
-		try (Socket socket = new Socket()) {
-			socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-			return true;
-		}
-		catch (IOException ex) {
-			return false;
 		}
 	}
 
