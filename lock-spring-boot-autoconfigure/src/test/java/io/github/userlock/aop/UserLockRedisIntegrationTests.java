@@ -390,14 +390,7 @@ class UserLockRedisIntegrationTests {
 		@UserLock(key = "#uid", waitTime = "30s")
 		@Transactional
 		public void increment(String uid) {
-			List<Integer> current = this.jdbc.queryForList("select amount from balance where uid = ?", Integer.class,
-					uid);
-			if (current.isEmpty()) {
-				this.jdbc.update("insert into balance (uid, amount) values (?, 1)", uid);
-			}
-			else {
-				this.jdbc.update("update balance set amount = ? where uid = ?", current.get(0) + 1, uid);
-			}
+			BalanceRows.increment(this.jdbc, uid);
 		}
 
 	}

@@ -165,14 +165,7 @@ class UserLockTransactionTests {
 		@UserLock(key = "#uid")
 		@Transactional
 		public void increment(String uid) {
-			List<Integer> current = this.jdbc.queryForList("select amount from balance where uid = ?", Integer.class,
-					uid);
-			if (current.isEmpty()) {
-				this.jdbc.update("insert into balance (uid, amount) values (?, 1)", uid);
-			}
-			else {
-				this.jdbc.update("update balance set amount = ? where uid = ?", current.get(0) + 1, uid);
-			}
+			BalanceRows.increment(this.jdbc, uid);
 			if (uid.equals("alice")) {
 				TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 					@Override
