@@ -35,6 +35,16 @@ public interface LockHandle extends AutoCloseable {
 	void onLost(Consumer<LockHandle> callback);
 
 	/**
+	 * Hands the lock over from the acquiring thread to asynchronous work that will
+	 * release it later: from now on that thread no longer re-enters it, and a new acquire
+	 * from it waits like anyone else's. Use it when the acquiring thread returns while
+	 * the protected work goes on elsewhere (the {@code @UserLock} advice does it for a
+	 * returned {@code CompletionStage}). Has no effect on a re-entrant (inner) handle or
+	 * a released one.
+	 */
+	void detachFromThread();
+
+	/**
 	 * Releases the lock. Never throws for a lock that was lost meanwhile: that is logged
 	 * and counted.
 	 */

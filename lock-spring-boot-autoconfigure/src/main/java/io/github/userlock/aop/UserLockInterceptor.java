@@ -83,6 +83,10 @@ final class UserLockInterceptor implements MethodInterceptor {
 			return null;
 		}
 		CompletionStage<?> stage = (CompletionStage<?>) result;
+		// the lock now belongs to the asynchronous work, not to this thread: a second
+		// call
+		// from this thread must wait for it instead of re-entering
+		handles.forEach(LockHandle::detachFromThread);
 		CompletionStage<?> released = stage.whenComplete((value, ex) -> releaseAll(handles, operation.holdAtLeast()));
 		// the dependent stage completes only after the release, so a caller that waits
 		// for it and then calls

@@ -625,6 +625,15 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		}
 
 		@Override
+		public void detachFromThread() {
+			synchronized (this.local) {
+				if (!this.released && this.local.holds == 1 && this.local.grant == this.grant) {
+					this.local.owner = null;
+				}
+			}
+		}
+
+		@Override
 		public void release() {
 			AbstractLockRegistry.this.release(this, Duration.ZERO);
 		}

@@ -302,6 +302,24 @@ class UserLockInterceptorTests {
 	}
 
 	@Test
+	void aSecondAsyncCallFromTheSameThreadWaitsInsteadOfReEntering() {
+		run((context) -> {
+			Service service = context.getBean(Service.class);
+			CompletableFuture<String> work = new CompletableFuture<>();
+			CompletableFuture<String> first = service.async("ivy", work);
+			assertThat(first).isNotDone();
+			// same thread, same user, first still running: no re-entry, a conflict after
+			// the wait
+			assertThatExceptionOfType(LockConflictException.class)
+				.isThrownBy(() -> service.asyncNoWait("ivy", CompletableFuture.completedFuture("second")));
+			work.complete("done");
+			assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("done");
+			assertThat(service.asyncNoWait("ivy", CompletableFuture.completedFuture("third")).get(10, TimeUnit.SECONDS))
+				.isEqualTo("third");
+		});
+	}
+
+	@Test
 	void completableFutureReleasesTheLockWhenItFails() {
 		run((context) -> {
 			Service service = context.getBean(Service.class);
@@ -585,6 +603,11 @@ class UserLockInterceptorTests {
 
 		@UserLock(key = "#uid")
 		public CompletableFuture<String> async(String uid, CompletableFuture<String> work) {
+			return work;
+		}
+
+		@UserLock(key = "#uid", waitTime = "0")
+		public CompletableFuture<String> asyncNoWait(String uid, CompletableFuture<String> work) {
 			return work;
 		}
 

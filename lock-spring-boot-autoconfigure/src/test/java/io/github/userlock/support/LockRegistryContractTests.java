@@ -147,6 +147,22 @@ public abstract class LockRegistryContractTests {
 	}
 
 	@Test
+	void aDetachedHandleIsNotReEnteredByItsThread() throws Exception {
+		LockHandle handle = registry().acquire("fay", Duration.ofSeconds(1));
+		handle.detachFromThread();
+		assertThat(handle.isHeld()).isTrue();
+		assertThat(registry().tryAcquire("fay")).isEmpty();
+		onOtherThread(() -> {
+			handle.release();
+			return null;
+		});
+		Optional<LockHandle> again = registry().tryAcquire("fay");
+		assertThat(again).isPresent();
+		again.get().release();
+		assertThat(registry().localKeyCount()).isZero();
+	}
+
+	@Test
 	void releasesFromAnotherThread() throws Exception {
 		LockHandle handle = registry().acquire("frank", Duration.ofSeconds(1));
 		onOtherThread(() -> {
