@@ -24,7 +24,10 @@ import org.springframework.aop.ProxyMethodInvocation;
  * pipeline is protected too. Acquisition blocks the subscribing thread for up to the wait
  * time, like any blocking call in a pipeline; subscribe on
  * {@code Schedulers.boundedElastic()} when that thread must not block. The lock is
- * released when the result completes, fails or is cancelled.
+ * released when the result completes, fails or is cancelled. Once the method has returned
+ * its publisher, the locks belong to the pipeline, not to the subscribing thread: a later
+ * call from that thread for the same key waits for them (or gets a conflict) instead of
+ * re-entering.
  */
 final class ReactorSupport {
 
@@ -44,14 +47,14 @@ final class ReactorSupport {
 	static Mono<?> mono(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
 		return Mono.usingWhen(Mono.fromCallable(() -> interceptor.acquireAll(operation, keys)),
-				(handles) -> Mono.from(proceed(invocation)), release(interceptor, operation),
+				(handles) -> Mono.from(proceed(invocation, handles)), release(interceptor, operation),
 				(handles, error) -> release(interceptor, operation).apply(handles), release(interceptor, operation));
 	}
 
 	static Flux<?> flux(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
 		return Flux.usingWhen(Mono.fromCallable(() -> interceptor.acquireAll(operation, keys)),
-				(handles) -> proceed(invocation), release(interceptor, operation),
+				(handles) -> proceed(invocation, handles), release(interceptor, operation),
 				(handles, error) -> release(interceptor, operation).apply(handles), release(interceptor, operation));
 	}
 
@@ -59,6 +62,20 @@ final class ReactorSupport {
 			LockOperation operation) {
 		Duration holdAtLeast = operation.holdAtLeast();
 		return (handles) -> Mono.fromRunnable(() -> interceptor.releaseAll(handles, holdAtLeast));
+	}
+
+	/**
+	 * Invokes the method, then hands the locks over from the subscribing thread to the
+	 * pipeline, so that a later call from that thread waits for them instead of
+	 * re-entering while the pipeline still runs.
+	 */
+	private static Publisher<?> proceed(MethodInvocation invocation, List<LockHandle> handles) {
+		try {
+			return proceed(invocation);
+		}
+		finally {
+			handles.forEach(LockHandle::detachFromThread);
+		}
 	}
 
 	private static Publisher<?> proceed(MethodInvocation invocation) {

@@ -355,6 +355,23 @@ class UserLockInterceptorTests {
 	}
 
 	@Test
+	void aSecondMonoSubscribedFromTheSameThreadDoesNotReEnterWhileTheFirstRuns() {
+		run((context) -> {
+			Service service = context.getBean(Service.class);
+			Sinks.One<String> sink = Sinks.one();
+			CompletableFuture<String> first = service.mono("kim", sink.asMono()).toFuture();
+			assertThat(first).isNotDone();
+			// same thread, same user (waitTime 0): refused, not re-entered
+			CompletableFuture<String> second = service.mono("kim", Mono.just("second")).toFuture();
+			assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> second.get(10, TimeUnit.SECONDS))
+				.withCauseInstanceOf(LockConflictException.class);
+			sink.tryEmitValue("v");
+			assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("v");
+			assertThat(service.mono("kim", Mono.just("third")).toFuture().get(10, TimeUnit.SECONDS)).isEqualTo("third");
+		});
+	}
+
+	@Test
 	void monoReleasesTheLockWhenCancelled() {
 		run((context) -> {
 			Service service = context.getBean(Service.class);

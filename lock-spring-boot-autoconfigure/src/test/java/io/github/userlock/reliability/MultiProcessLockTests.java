@@ -200,6 +200,11 @@ class MultiProcessLockTests {
 		Map<String, String> stalledSettings = new LinkedHashMap<>(settings);
 		// its threads stay in their critical section for the whole stall
 		stalledSettings.put("dataTimeoutMillis", "30000");
+		// a long pause between read and write: a thread caught by the stall is almost
+		// surely
+		// before its write (which the fence then refuses), not with a write already
+		// applied
+		stalledSettings.put("workMicros", "10000");
 		Worker stalled = this.workers.start(proxy.port(), stalledSettings);
 		this.workers.start(redis.server().port(), settings);
 		this.workers.start(redis.server().port(), settings);
