@@ -105,17 +105,23 @@ final class SvgChart {
 				double value = result.get().opsPerSecond;
 				int h = (int) Math.round(value / max * barArea);
 				int bx = gx + 15 + i * barWidth;
-				svg.append(
-						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
-								bx, base - h, barWidth - 4, h, color(library)));
-				svg.append(String.format(Locale.ROOT,
-						"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n",
-						bx + (barWidth - 4) / 2, base - h - 4, compact(value)));
+				bar(svg, bx, base, barWidth - 4, h, color(library));
+				barLabel(svg, bx + (barWidth - 4) / 2, base - h - 4, compact(value));
 			}
 			groupLabel(svg, gx, groupWidth, base, scenario);
 		}
 		svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>%n", LEFT,
 				base, WIDTH - 20, base));
+	}
+
+	private static void bar(StringBuilder svg, int x, int base, int width, int height, String fill) {
+		svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n", x,
+				base - height, width, height, fill));
+	}
+
+	private static void barLabel(StringBuilder svg, int centerX, int y, String text) {
+		svg.append(String.format(Locale.ROOT,
+				"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n", centerX, y, text));
 	}
 
 	private void workPanel(StringBuilder svg, int top) {
@@ -143,15 +149,9 @@ final class SvgChart {
 				int h = (int) Math.round(total / max * barArea);
 				int hc = (int) Math.round(calls / max * barArea);
 				int bx = gx + 15 + i * barWidth;
-				svg.append(
-						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
-								bx, base - h, barWidth - 4, h, lightColor(library)));
-				svg.append(
-						String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
-								bx, base - hc, barWidth - 4, hc, color(library)));
-				svg.append(String.format(Locale.ROOT,
-						"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n",
-						bx + (barWidth - 4) / 2, base - h - 4, oneDecimal(total)));
+				bar(svg, bx, base, barWidth - 4, h, lightColor(library));
+				bar(svg, bx, base, barWidth - 4, hc, color(library));
+				barLabel(svg, bx + (barWidth - 4) / 2, base - h - 4, oneDecimal(total));
 			}
 			groupLabel(svg, gx, groupWidth, base, scenario);
 		}

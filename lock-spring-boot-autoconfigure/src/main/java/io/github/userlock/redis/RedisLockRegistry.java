@@ -21,7 +21,6 @@ import io.github.userlock.support.AbstractLockRegistry;
 import io.github.userlock.support.LockGrant;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
@@ -356,12 +355,25 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	private void releaseFailed(LockGrant grant, Throwable failure) {
-		Throwable cause = (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
+		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
+				describe(failure));
+	}
+
+	/**
+	 * The cause of a failed call, as a log line says it (a timeout names the setting).
+	 */
+	private String describe(Throwable failure) {
+		Throwable cause = unwrap(failure);
+		return (cause instanceof TimeoutException) ? noAnswerWithinTimeout() : String.valueOf(cause.getMessage());
+	}
+
+	private static Throwable unwrap(Throwable failure) {
+		return (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null)
 				? failure.getCause() : failure;
-		String reason = (cause instanceof TimeoutException)
-				? "Redis did not answer within " + this.commandTimeout.toMillis() + " ms (lock.command-timeout)"
-				: cause.getMessage();
-		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(), reason);
+	}
+
+	private String noAnswerWithinTimeout() {
+		return "Redis did not answer within " + this.commandTimeout.toMillis() + " ms (lock.command-timeout)";
 	}
 
 	/**
@@ -386,13 +398,6 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	// ---- Redis calls ----
 
-	/** Runs {@code script} and waits for its answer up to the command timeout. */
-	private <T> T run(RedisScript script, ScriptOutputType type, @Nullable String key, boolean interruptible,
-			String[] keys, String... args) {
-		long deadline = System.nanoTime() + this.timeoutNanos;
-		return awaitFuture(call(script, type, key, deadline, keys, args), deadline, key, interruptible);
-	}
-
 	/**
 	 * Sends {@code script}: EVALSHA first and, after a NOSCRIPT (restart, failover,
 	 * SCRIPT FLUSH), the source with EVAL. The returned future fails with
@@ -405,8 +410,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		CompletableFuture<T> first = connections.scripting.<T>evalsha(script.sha(), type, keys, args)
 			.toCompletableFuture();
 		return first.exceptionallyCompose((failure) -> {
-			Throwable cause = (failure instanceof java.util.concurrent.CompletionException
-					&& failure.getCause() != null) ? failure.getCause() : failure;
+			Throwable cause = unwrap(failure);
 			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
 				return connections.scripting.<T>eval(script.source(), type, keys, args).toCompletableFuture();
 			}
@@ -453,8 +457,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	private LockUnavailableException timedOut(@Nullable String key, Throwable cause) {
-		return new LockUnavailableException(key, "Redis did not answer within " + this.commandTimeout.toMillis()
-				+ " ms (lock.command-timeout)" + forKey(key), cause);
+		return new LockUnavailableException(key, noAnswerWithinTimeout() + forKey(key), cause);
 	}
 
 	private static String forKey(@Nullable String key) {
@@ -817,7 +820,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}
 			answer.whenCompleteAsync((lostIndexes, failure) -> {
 				if (failure != null) {
-					renewFailed(batch, sentAt, failure);
+					renewFailed(batch, failure);
 				}
 				else {
 					renewed(batch, sentAt, lostIndexes);
@@ -826,14 +829,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}, RedisLockRegistry.this.scheduler);
 		}
 
-		private void renewFailed(List<RedisGrant> grants, long sentAt, Throwable failure) {
-			Throwable cause = (failure instanceof java.util.concurrent.CompletionException
-					&& failure.getCause() != null) ? failure.getCause() : failure;
-			String reason = (cause instanceof TimeoutException) ? "Redis did not answer within "
-					+ RedisLockRegistry.this.commandTimeout.toMillis() + " ms (lock.command-timeout)"
-					: cause.getMessage();
+		private void renewFailed(List<RedisGrant> grants, Throwable failure) {
 			logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
-					grants.size(), reason);
+					grants.size(), describe(failure));
 			long now = System.nanoTime();
 			for (RedisGrant grant : grants) {
 				grant.renewing = false;
