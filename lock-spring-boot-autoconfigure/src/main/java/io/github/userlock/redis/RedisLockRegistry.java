@@ -246,7 +246,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		CompletableFuture<Long> answer = null;
 		Long result;
 		try {
-			answer = call(ACQUIRE, ScriptOutputType.INTEGER, key, deadline,
+			answer = call(ACQUIRE, ScriptOutputType.INTEGER, key, deadline, true,
 					new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis),
 					Integer.toString(HAND_OFFS));
 			result = awaitFuture(answer, deadline, key, true);
@@ -303,7 +303,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		CompletableFuture<Long> result;
 		try {
 			result = call(RELEASE, ScriptOutputType.INTEGER, grant.key(), System.nanoTime() + this.timeoutNanos,
-					new String[] { grant.storeKey() }, redisGrant.owner, this.channel, Long.toString(keepMillis));
+					this.awaitRelease, new String[] { grant.storeKey() }, redisGrant.owner, this.channel,
+					Long.toString(keepMillis));
 		}
 		catch (LockUnavailableException ex) {
 			releaseFailed(grant, ex);
@@ -386,7 +387,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		answer.thenAccept((token) -> {
 			if (token != null && token > 0 && !this.closed) {
 				try {
-					call(RELEASE, ScriptOutputType.INTEGER, null, System.nanoTime() + this.timeoutNanos,
+					call(RELEASE, ScriptOutputType.INTEGER, null, System.nanoTime() + this.timeoutNanos, false,
 							new String[] { storeKey }, owner, this.channel, "0");
 				}
 				catch (RuntimeException ex) {
@@ -405,14 +406,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * completes when Redis answers), callers bound their wait.
 	 */
 	private <T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key,
-			long deadline, String[] keys, String... args) {
+			long deadline, boolean awaited, String[] keys, String... args) {
 		Connections connections = connections(key, deadline);
-		CompletableFuture<T> first = connections.scripting.<T>evalsha(script.sha(), type, keys, args)
-			.toCompletableFuture();
+		CompletableFuture<T> first = connections.pipeline
+			.send(() -> connections.scripting.<T>evalsha(script.sha(), type, keys, args), awaited);
 		return first.exceptionallyCompose((failure) -> {
 			Throwable cause = unwrap(failure);
 			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
-				return connections.scripting.<T>eval(script.source(), type, keys, args).toCompletableFuture();
+				return connections.pipeline.send(() -> connections.scripting.<T>eval(script.source(), type, keys, args),
+						awaited);
 			}
 			return CompletableFuture.failedFuture(
 					new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
@@ -553,7 +555,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}
 			pubSub.addListener(new WakeUpListener());
 			pubSub.async().subscribe(this.channel).get(this.timeoutNanos, TimeUnit.NANOSECONDS);
-			Connections connections = new Connections(commands, scripting, pubSub);
+			Connections connections = new Connections(commands, scripting, pubSub,
+					new CommandPipeline(commands, !(this.client instanceof RedisClusterClient)));
 			if (this.closed) {
 				connections.close();
 			}
@@ -583,8 +586,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	private record Connections(StatefulConnection<String, String> commands,
-			RedisScriptingAsyncCommands<String, String> scripting,
-			StatefulRedisPubSubConnection<String, String> pubSub) {
+			RedisScriptingAsyncCommands<String, String> scripting, StatefulRedisPubSubConnection<String, String> pubSub,
+			CommandPipeline pipeline) {
 
 		void close() {
 			closeQuietly(this.pubSub);
@@ -811,7 +814,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			try {
 				answer = RedisLockRegistry.this
 					.<List<Object>>call(RENEW, ScriptOutputType.MULTI, null,
-							sentAt + RedisLockRegistry.this.timeoutNanos, keys, args)
+							sentAt + RedisLockRegistry.this.timeoutNanos, false, keys, args)
 					.copy()
 					.orTimeout(RedisLockRegistry.this.timeoutNanos, TimeUnit.NANOSECONDS);
 			}
