@@ -70,10 +70,12 @@ public class LockProperties {
 
 	/**
 	 * Whether a release waits for Redis to confirm it, so that the lock is free for every
-	 * instance when the method returns. Off saves a round trip per call; the release is
-	 * still sent before any later acquire from this instance.
+	 * instance when the method returns. Off (the default) saves a round trip per call:
+	 * the release is sent before the method returns and ahead of any later acquire from
+	 * this instance, waiters everywhere are woken when it lands, and only a no-wait try
+	 * from another instance in the same instant may still see the lock.
 	 */
-	private boolean awaitRelease = true;
+	private boolean awaitRelease = false;
 
 	public boolean isEnabled() {
 		return this.enabled;

@@ -160,6 +160,14 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.channel;
 	}
 
+	/**
+	 * Whether {@code release()} waits for Redis to confirm the release (see
+	 * {@link Builder#awaitRelease(boolean)}).
+	 */
+	public boolean isAwaitRelease() {
+		return this.awaitRelease;
+	}
+
 	/** How many held locks the watchdog renews now. */
 	public int heldLockCount() {
 		return this.watchdog.size();
@@ -324,6 +332,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			released(grant, released, failure, whenDone);
 			return;
 		}
+		whenDone.sent();
 		CompletableFuture<Void> done = result.copy()
 			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
 			.handle((released, failure) -> {
@@ -879,7 +888,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 		private Duration recheckInterval = Duration.ofSeconds(1);
 
-		private boolean awaitRelease = true;
+		private boolean awaitRelease = false;
 
 		private Builder(AbstractRedisClient client) {
 			this.client = Objects.requireNonNull(client, "client");
@@ -947,12 +956,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 
 		/**
-		 * Whether {@code release()} waits for Redis to answer (default {@code true}: when
-		 * it returns, the key is gone and any instance can take it). With {@code false}
-		 * the release is sent on the registry's connection and its outcome, lost or not,
-		 * is logged when it arrives: the caller saves a round trip, later acquires from
-		 * this process still run after it, but another instance that tries without
-		 * waiting right after may briefly still see the lock.
+		 * Whether {@code release()} waits for Redis to answer (default {@code false}).
+		 * Not awaited, the release is sent on the registry's connection before
+		 * {@code release()} returns and its outcome, lost or not, is logged when it
+		 * arrives (it is never thrown, awaited or not): the caller saves a round trip,
+		 * later acquires from this process run after it on the same connection, waiters
+		 * of every instance are woken when it lands, and only another instance that tries
+		 * without waiting in the same instant may still see the lock. With {@code true},
+		 * when {@code release()} returns the key is gone and any instance can take it at
+		 * once.
 		 */
 		public Builder awaitRelease(boolean awaitRelease) {
 			this.awaitRelease = awaitRelease;

@@ -116,6 +116,16 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		 */
 		void released(boolean wokeOtherProcesses);
 
+		/**
+		 * The release is sent and ordered before any later attempt of this process (the
+		 * engine does not wait for the answer): when no thread of this process waits for
+		 * the key its turn is freed now, so that a new call from this process need not
+		 * wait for the answer. Queued threads still get the turn on
+		 * {@link #released(boolean)}.
+		 */
+		default void sent() {
+		}
+
 	}
 
 	/**
@@ -444,16 +454,36 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			return;
 		}
 		long versionAtRelease = local.version();
-		java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-		ReleaseDone whenDone = (wokeOtherProcesses) -> {
-			if (done.compareAndSet(false, true)) {
-				try {
-					passTurn(local, wokeOtherProcesses ? versionAtRelease : -1);
-				}
-				finally {
-					unretain(local);
+		ReleaseDone whenDone = new ReleaseDone() {
+
+			/**
+			 * Set once the turn is passed and the local state let go, by either method.
+			 */
+			private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+			@Override
+			public void released(boolean wokeOtherProcesses) {
+				if (this.done.compareAndSet(false, true)) {
+					try {
+						passTurn(local, wokeOtherProcesses ? versionAtRelease : -1);
+					}
+					finally {
+						unretain(local);
+					}
 				}
 			}
+
+			@Override
+			public void sent() {
+				synchronized (local) {
+					if (!local.queue.isEmpty() || !this.done.compareAndSet(false, true)) {
+						return;
+					}
+					local.busy = false;
+				}
+				unretain(local);
+			}
+
 		};
 		try {
 			Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));

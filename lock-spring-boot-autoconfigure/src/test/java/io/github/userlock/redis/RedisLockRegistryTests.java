@@ -156,9 +156,7 @@ class RedisLockRegistryTests {
 			assertThat(holder.heldLockCount()).isEqualTo(1);
 		}
 		assertThat(holder.heldLockCount()).isZero();
-		Optional<LockHandle> after = other.tryAcquire("heidi");
-		assertThat(after).isPresent();
-		after.get().release();
+		other.acquire("heidi", Duration.ofSeconds(5)).release();
 	}
 
 	@Test
@@ -302,7 +300,7 @@ class RedisLockRegistryTests {
 		assertThat(lostKey.get()).isEqualTo("nina");
 		assertThat(registry.lostWhileHeldCount()).isEqualTo(1);
 		handle.release();
-		assertThat(registry.lostBeforeReleaseCount()).isEqualTo(1);
+		await().atMost(Duration.ofSeconds(5)).until(() -> registry.lostBeforeReleaseCount() == 1);
 		assertThat(admin.get(storeKey)).isEqualTo("someone-else-0000000000000000000");
 	}
 
@@ -330,7 +328,7 @@ class RedisLockRegistryTests {
 				return true;
 			}).orElse(false));
 		stale.release();
-		assertThat(paused.lostBeforeReleaseCount()).isEqualTo(1);
+		await().atMost(Duration.ofSeconds(5)).until(() -> paused.lostBeforeReleaseCount() == 1);
 		assertThat(successor.isHeld()).isTrue();
 		assertThat(this.executor.submit(() -> instance().tryAcquire("omar")).get(5, TimeUnit.SECONDS)).isEmpty();
 		successor.release();
@@ -481,7 +479,8 @@ class RedisLockRegistryTests {
 
 	@Test
 	void releaseNotAwaitedStillOrdersLaterAcquiresAndReportsLoss() throws Exception {
-		RedisLockRegistry registry = instance((b) -> b.awaitRelease(false));
+		// the default
+		RedisLockRegistry registry = instance();
 		for (int i = 0; i < 100; i++) {
 			LockHandle handle = registry.acquire("tess", Duration.ofSeconds(1));
 			handle.release();
@@ -492,6 +491,48 @@ class RedisLockRegistryTests {
 		handle.release();
 		await().atMost(Duration.ofSeconds(5)).until(() -> registry.lostBeforeReleaseCount() == 1);
 		assertThat(admin().get(storeKey)).isEqualTo("someone-else-0000000000000000000");
+	}
+
+	@Test
+	void aTryRightAfterAReleaseNotAwaitedSucceedsInTheSameInstance() throws Exception {
+		// through a delaying proxy: every release is still in flight when the next try
+		// starts
+		var proxy = redis.newProxy().delay(Duration.ofMillis(20));
+		try {
+			RedisLockRegistry delayed = RedisLockRegistry.builder(redis.newClient(proxy))
+				.commandTimeout(Duration.ofSeconds(5))
+				.build();
+			this.registries.add(delayed);
+			for (int i = 0; i < 20; i++) {
+				Optional<LockHandle> handle = delayed.tryAcquire("again");
+				assertThat(handle).as("try %d", i).isPresent();
+				handle.get().release();
+			}
+			// and from another thread of the same instance
+			delayed.acquire("again", Duration.ZERO).release();
+			assertThat(this.executor.submit(() -> delayed.tryAcquire("again")).get(10, TimeUnit.SECONDS))
+				.hasValueSatisfying(LockHandle::release);
+		}
+		finally {
+			proxy.close();
+		}
+	}
+
+	@Test
+	void awaitedReleaseFreesTheLockForEveryInstanceWhenItReturns() {
+		RedisLockRegistry awaiting = instance((b) -> b.awaitRelease(true));
+		RedisLockRegistry other = instance();
+		assertThat(awaiting.isAwaitRelease()).isTrue();
+		assertThat(other.isAwaitRelease()).isFalse();
+		for (int i = 0; i < 200; i++) {
+			awaiting.acquire("free-at-once", Duration.ofSeconds(1)).release();
+			// no wait: the key is already gone in Redis
+			Optional<LockHandle> next = other.tryAcquire("free-at-once");
+			assertThat(next).as("try %d right after an awaited release", i).isPresent();
+			next.get().release();
+			// let the other instance's release land before the next round
+			awaiting.acquire("free-at-once", Duration.ofSeconds(1)).release();
+		}
 	}
 
 	private static long scriptCalls() {
