@@ -41,6 +41,11 @@ record CallCounts(Map<String, Long> clientCalls, Map<String, Long> inScripts, Ma
 		return clientTotal() + inScriptTotal();
 	}
 
+	/** Every command Redis executed, from {@code INFO commandstats}. */
+	long statsTotal() {
+		return total(this.commandStats);
+	}
+
 	CallCounts plus(CallCounts other) {
 		return new CallCounts(sum(this.clientCalls, other.clientCalls), sum(this.inScripts, other.inScripts),
 				sum(this.commandStats, other.commandStats), this.truncated || other.truncated);

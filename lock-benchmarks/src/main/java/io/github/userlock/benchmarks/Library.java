@@ -7,10 +7,11 @@ import org.springframework.integration.redis.util.RedisLockRegistry.RedisLockTyp
 /** The lock libraries the benchmark compares, by the name used on the command line. */
 enum Library {
 
-	OURS("ours", "lock-spring-boot-starter RedisLockRegistry", (settings) -> new UserLockClient(settings, true)),
-
-	OURS_ASYNC("ours-async", "lock-spring-boot-starter RedisLockRegistry, awaitRelease(false)",
+	OURS("ours", "lock-spring-boot-starter RedisLockRegistry (defaults: release sent, not awaited)",
 			(settings) -> new UserLockClient(settings, false)),
+
+	OURS_AWAITED("ours-awaited", "lock-spring-boot-starter RedisLockRegistry, awaitRelease(true)",
+			(settings) -> new UserLockClient(settings, true)),
 
 	REDISSON("redisson", "Redisson 3.52.0 RLock (watchdog)", RedissonLockClient::new),
 
@@ -41,7 +42,7 @@ enum Library {
 	}
 
 	boolean isPeer() {
-		return this != OURS && this != OURS_ASYNC;
+		return this != OURS && this != OURS_AWAITED;
 	}
 
 	LockClient open(ClientSettings settings) {
@@ -55,7 +56,7 @@ enum Library {
 			}
 		}
 		throw new IllegalArgumentException(
-				"Unknown library '" + id + "'; known: ours, ours-async, redisson, si-spin, si-pubsub");
+				"Unknown library '" + id + "'; known: ours, ours-awaited, redisson, si-spin, si-pubsub");
 	}
 
 }

@@ -233,15 +233,19 @@ public final class LockBenchmarks {
 				- Targets: "best peer" is the peer with the highest throughput in that scenario for throughput
 				  ratios, and the peer with the lowest value for p99 and for calls per acquisition (the stricter
 				  reading).
-				- Counting: redis-server runs with `slowlog-log-slower-than 0`, so its slow log records every command
-				  with the address of the client that sent it; commands run by a Lua script carry the script client's
-				  address `?:0`. The harness empties the slow log before each measured window and reads it after:
-				  entries with a real address are client calls (a script call counts once), entries with `?:0` are
-				  commands run inside scripts. `INFO commandstats` before/after is the cross-check (Redis 7 counts
+				- Counting: timed runs leave redis-server's slow log off (logging every command cost it about a fifth
+				  of its throughput in the many-users scenario, which would blur every comparison). After the timed
+				  iterations of each scenario and library, one more iteration of the same load (at most 3 s; in
+				  scenario 4 a third as many rounds) runs with `slowlog-log-slower-than 0`, so the slow log records
+				  every command with the address of the client that sent it; commands run by a Lua script carry the
+				  script client's address `?:0`. Entries with a real address are client calls (a script call counts
+				  once), entries with `?:0` are commands run inside scripts; calls per acquisition divide by that
+				  iteration's acquisitions. `INFO commandstats` before/after is the cross-check (Redis 7 counts
 				  script-called commands there too); commands it has beyond the slow log (those flagged to skip it,
-				  such as EXEC) are added to the client calls. The harness's own connection (named `bench-admin`) and
-				  its INFO / SLOWLOG / CONFIG / FLUSHALL commands are excluded. Logging every command costs redis-server
-				  about a microsecond per command, the same for every library.
+				  such as EXEC) are added to the client calls. `INFO commandstats` is also taken over the timed
+				  iterations: "Redis calls in detail" compares its commands per acquisition with the counted ones.
+				  The harness's own connection (named `bench-admin`) and its INFO / SLOWLOG / CONFIG / FLUSHALL
+				  commands are excluded.
 
 				""");
 		return md.toString();

@@ -21,14 +21,16 @@ import java.util.TreeMap;
  * {@value #NAME} so that its own commands are left out.
  *
  * <p>
- * How calls are counted: redis-server runs with {@code slowlog-log-slower-than 0}, so
- * every command it executes is logged, each with the address of the client that sent it;
- * a command run by a Lua script is logged with the script client's address {@code ?:0}.
- * So a window's slow log splits exactly into client calls (a script call counts once) and
- * commands run inside scripts. {@code INFO commandstats} is snapshotted before and after
- * as a cross-check: its total counts both kinds (Redis 7 counts commands called from
- * scripts too), and any command it has that the slow log lacks (commands flagged to skip
- * the slow log, such as {@code EXEC} or {@code AUTH}) is added to the client calls.
+ * How calls are counted: in a counting window redis-server runs with
+ * {@code slowlog-log-slower-than 0} (off otherwise: logging every command costs Redis
+ * enough to blur the timed runs), so every command it executes is logged, each with the
+ * address of the client that sent it; a command run by a Lua script is logged with the
+ * script client's address {@code ?:0}. So a window's slow log splits exactly into client
+ * calls (a script call counts once) and commands run inside scripts.
+ * {@code INFO commandstats} is snapshotted before and after as a cross-check: its total
+ * counts both kinds (Redis 7 counts commands called from scripts too), and any command it
+ * has that the slow log lacks (commands flagged to skip the slow log, such as
+ * {@code EXEC} or {@code AUTH}) is added to the client calls.
  */
 final class RedisAdmin implements AutoCloseable {
 
@@ -69,12 +71,22 @@ final class RedisAdmin implements AutoCloseable {
 	}
 
 	/**
-	 * Starts a counting window: empties the slow log and snapshots the command
-	 * statistics.
+	 * Starts a counting window: turns the slow log on for every command, empties it and
+	 * snapshots the command statistics.
 	 */
 	Window begin() throws IOException {
+		command("CONFIG", "SET", "slowlog-log-slower-than", "0");
 		command("SLOWLOG", "RESET");
-		return new Window(commandStats());
+		return new Window(commandStats(), true);
+	}
+
+	/**
+	 * Starts a window that only snapshots the command statistics (the slow log stays
+	 * off): for timed runs, where it gives the total of commands executed but not the
+	 * split into client calls and commands inside scripts.
+	 */
+	Window beginStats() throws IOException {
+		return new Window(commandStats(), false);
 	}
 
 	/**
@@ -108,8 +120,11 @@ final class RedisAdmin implements AutoCloseable {
 
 		private final Map<String, Long> before;
 
-		private Window(Map<String, Long> before) {
+		private final boolean counting;
+
+		private Window(Map<String, Long> before, boolean counting) {
 			this.before = before;
+			this.counting = counting;
 		}
 
 		/** Ends the window and counts what happened in it. */
@@ -122,7 +137,13 @@ final class RedisAdmin implements AutoCloseable {
 					stats.put(name, delta);
 				}
 			});
-			return countSlowLog(stats);
+			if (!this.counting) {
+				return new CallCounts(Map.of(), Map.of(), stats, false);
+			}
+			CallCounts counts = countSlowLog(stats);
+			command("CONFIG", "SET", "slowlog-log-slower-than", "-1");
+			command("SLOWLOG", "RESET");
+			return counts;
 		}
 
 	}

@@ -48,7 +48,7 @@ final class RedisServerProcess implements AutoCloseable {
 		int port = freePort();
 		Process process = new ProcessBuilder(List.of(binary.toString(), "--port", Integer.toString(port), "--bind",
 				"127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.toString(),
-				"--slowlog-log-slower-than", "0", "--slowlog-max-len", Integer.toString(RedisAdmin.SLOWLOG_MAX_LEN)))
+				"--slowlog-log-slower-than", "-1", "--slowlog-max-len", Integer.toString(RedisAdmin.SLOWLOG_MAX_LEN)))
 			.redirectErrorStream(true)
 			.redirectOutput(directory.resolve("redis.log").toFile())
 			.start();

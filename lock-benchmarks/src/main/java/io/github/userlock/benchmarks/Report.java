@@ -113,7 +113,7 @@ final class Report {
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
-		for (Library variant : List.of(Library.OURS, Library.OURS_ASYNC)) {
+		for (Library variant : List.of(Library.OURS, Library.OURS_AWAITED)) {
 			ratios(variant, lines);
 		}
 		return lines;
@@ -158,17 +158,17 @@ final class Report {
 
 	/**
 	 * The verdicts for {@code ours} (the default configuration), then for
-	 * {@code ours-async} if it ran.
+	 * {@code ours-awaited} if it ran.
 	 */
 	List<Verdict> verdicts() {
 		List<Verdict> verdicts = new ArrayList<>();
 		verdicts(Library.OURS, verdicts);
-		if (this.results.stream().anyMatch((r) -> r.library == Library.OURS_ASYNC)) {
-			List<Verdict> async = new ArrayList<>();
-			verdicts(Library.OURS_ASYNC, async);
-			async.stream()
+		if (this.results.stream().anyMatch((r) -> r.library == Library.OURS_AWAITED)) {
+			List<Verdict> awaited = new ArrayList<>();
+			verdicts(Library.OURS_AWAITED, awaited);
+			awaited.stream()
 				.filter((v) -> !v.target().startsWith("safety"))
-				.map((v) -> new Verdict("[ours-async] " + v.target(), v.status(), v.figures()))
+				.map((v) -> new Verdict("[ours-awaited] " + v.target(), v.status(), v.figures()))
 				.forEach(verdicts::add);
 		}
 		return verdicts;
@@ -267,8 +267,15 @@ final class Report {
 	// ----------------------------------------------------------------------------
 
 	String callBreakdown(ScenarioResult r) {
-		return "client " + describe(r.calls.clientCalls()) + "; in scripts " + describe(r.calls.inScripts())
+		String counted = "counted over " + r.acquisitions + " acquisitions: client " + describe(r.calls.clientCalls())
+				+ "; in scripts " + describe(r.calls.inScripts())
 				+ (r.calls.truncated() ? " (slow log overflowed: split incomplete)" : "");
+		if (r.timedAcquisitions > 0 && r.acquisitions > 0) {
+			counted += String.format(Locale.ROOT,
+					"; cross-check, commands executed per acquisition: %.2f counted, %.2f in the timed part",
+					r.commandsPerAcquisition(), r.timedCommandsPerAcquisition());
+		}
+		return counted;
 	}
 
 	private static String describe(Map<String, Long> counts) {

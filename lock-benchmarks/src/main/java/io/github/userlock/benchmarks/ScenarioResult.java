@@ -31,6 +31,15 @@ final class ScenarioResult {
 
 	CallCounts calls = CallCounts.NONE;
 
+	/**
+	 * {@code INFO commandstats} over the timed part (slow log off) and the acquisitions
+	 * made in it: the cross-check of {@link #calls}, which come from a separate counting
+	 * run.
+	 */
+	CallCounts timedStats = CallCounts.NONE;
+
+	long timedAcquisitions;
+
 	/** Scenario-specific figures, by name, in insertion order. */
 	final Map<String, Double> metrics = new LinkedHashMap<>();
 
@@ -55,6 +64,15 @@ final class ScenarioResult {
 
 	double commandsPerAcquisition() {
 		return (this.acquisitions > 0) ? (double) this.calls.commandTotal() / this.acquisitions : Double.NaN;
+	}
+
+	/**
+	 * Commands Redis executed per acquisition in the timed part
+	 * ({@code INFO commandstats}).
+	 */
+	double timedCommandsPerAcquisition() {
+		return (this.timedAcquisitions > 0) ? (double) this.timedStats.statsTotal() / this.timedAcquisitions
+				: Double.NaN;
 	}
 
 	double metric(String name) {

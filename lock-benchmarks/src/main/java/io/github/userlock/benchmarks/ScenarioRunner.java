@@ -115,7 +115,7 @@ final class ScenarioRunner {
 			long elapsed = 0;
 			for (int i = 0; i < this.options.iterations; i++) {
 				AtomicLongArray counts = new AtomicLongArray(instances);
-				RedisAdmin.Window window = this.admin.begin();
+				RedisAdmin.Window window = this.admin.beginStats();
 				long start = System.nanoTime();
 				runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.duration, shared, latencies,
 						(keys == KeyChoice.ONE) ? handoffs : null, counts);
@@ -130,11 +130,21 @@ final class ScenarioRunner {
 				elapsed += took;
 				result.iterationOps.add(iterationOps * 1e9 / took);
 			}
+			// the calls, counted in one more iteration with the slow log on
+			AtomicLongArray counted = new AtomicLongArray(instances);
+			RedisAdmin.Window window = this.admin.begin();
+			runIteration(clients, threadsPerInstance, keys, holdNanos, countingDuration(), shared, null, null, counted);
+			result.calls = window.end();
+			long countedOps = 0;
+			for (int j = 0; j < instances; j++) {
+				countedOps += counted.get(j);
+			}
 			result.opsPerSecond = ops * 1e9 / elapsed;
 			result.p50 = latencies.percentile(50);
 			result.p99 = latencies.percentile(99);
-			result.acquisitions = ops;
-			result.calls = calls;
+			result.acquisitions = countedOps;
+			result.timedStats = calls;
+			result.timedAcquisitions = ops;
 			result.violations.addAll(shared.violations);
 			if (keys == KeyChoice.ONE) {
 				result.metrics.put("handoffP50Micros", handoffs.percentile(50) / 1e3);
@@ -281,17 +291,24 @@ final class ScenarioRunner {
 			}
 			Samples loserCalls = new Samples();
 			Samples roundTimes = new Samples();
-			RedisAdmin.Window window = this.admin.begin();
+			RedisAdmin.Window timed = this.admin.beginStats();
 			for (int round = 0; round < this.options.burstRounds; round++) {
 				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, violations));
 			}
+			result.timedStats = timed.end();
+			result.timedAcquisitions = this.options.burstRounds;
+			// the calls, counted over more rounds with the slow log on
+			int countedRounds = Math.max(3, this.options.burstRounds / 3);
+			RedisAdmin.Window window = this.admin.begin();
+			for (int round = 0; round < countedRounds; round++) {
+				burstRound(clients, "burst-counted-" + round, new Samples(), violations);
+			}
 			result.calls = window.end();
-			result.acquisitions = this.options.burstRounds;
+			result.acquisitions = countedRounds;
 			result.p50 = loserCalls.percentile(50);
 			result.p99 = loserCalls.percentile(99);
 			result.violations.addAll(violations.subList(0, Math.min(20, violations.size())));
-			double scriptsPerInstanceRound = (double) result.calls.scriptCalls() / this.options.burstRounds
-					/ BURST_INSTANCES;
+			double scriptsPerInstanceRound = (double) result.calls.scriptCalls() / countedRounds / BURST_INSTANCES;
 			result.metrics.put("roundP50Millis", roundTimes.percentile(50) / 1e6);
 			result.metrics.put("roundMaxMillis", roundTimes.max() / 1e6);
 			result.metrics.put("loserP99Micros", loserCalls.percentile(99) / 1e3);
@@ -421,6 +438,14 @@ final class ScenarioRunner {
 
 	// ---- instances
 	// -------------------------------------------------------------------------------
+
+	/**
+	 * The counting iteration of scenarios 1-3: as long as a measured one, at most 3 s.
+	 */
+	private Duration countingDuration() {
+		Duration most = Duration.ofSeconds(3);
+		return (this.options.duration.compareTo(most) < 0) ? this.options.duration : most;
+	}
 
 	private static List<LockClient> open(Library library, int instances, ClientSettings settings) {
 		List<LockClient> clients = new ArrayList<>();

@@ -32,7 +32,7 @@ final class SvgChart {
 	static String color(Library library) {
 		return switch (library) {
 			case OURS -> "#2e7d32";
-			case OURS_ASYNC -> "#f9a825";
+			case OURS_AWAITED -> "#f9a825";
 			case REDISSON -> "#c62828";
 			case SI_SPIN -> "#1565c0";
 			case SI_PUBSUB -> "#8e24aa";
@@ -42,7 +42,7 @@ final class SvgChart {
 	private static String lightColor(Library library) {
 		return switch (library) {
 			case OURS -> "#a5d6a7";
-			case OURS_ASYNC -> "#fff59d";
+			case OURS_AWAITED -> "#fff59d";
 			case REDISSON -> "#ef9a9a";
 			case SI_SPIN -> "#90caf9";
 			case SI_PUBSUB -> "#ce93d8";

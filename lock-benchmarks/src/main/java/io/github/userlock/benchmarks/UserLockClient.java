@@ -12,9 +12,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}: with
- * the default {@code awaitRelease(true)} ({@code ours}) or with
- * {@code awaitRelease(false)} ({@code ours-async}), where the release is sent but not
- * awaited by the caller.
+ * the default {@code awaitRelease(false)} ({@code ours}), where the release is sent but
+ * not awaited by the caller, or with {@code awaitRelease(true)} ({@code ours-awaited}).
  */
 final class UserLockClient implements LockClient {
 
