@@ -112,9 +112,13 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private final boolean awaitRelease;
 
-	/** Releases sent and not answered yet; {@link #close()} waits for them. */
-	private final java.util.Set<CompletableFuture<Void>> pendingReleases = java.util.concurrent.ConcurrentHashMap
-		.newKeySet();
+	/**
+	 * Releases sent and not answered yet; {@link #close()} waits (on the monitor) until
+	 * there are none.
+	 */
+	private final java.util.concurrent.atomic.AtomicInteger releasesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+
+	private final Object releasesMonitor = new Object();
 
 	private RedisLockRegistry(Builder builder) {
 		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
@@ -168,6 +172,16 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return this.awaitRelease;
 	}
 
+	/**
+	 * Shares "held" answers between no-wait calls of this instance unless releases are
+	 * awaited: every release of a key that someone tried publishes on the wake-up
+	 * channel, which ends the sharing.
+	 */
+	@Override
+	protected boolean sharesHeldAnswers() {
+		return !this.awaitRelease;
+	}
+
 	/** How many held locks the watchdog renews now. */
 	public int heldLockCount() {
 		return this.watchdog.size();
@@ -183,16 +197,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		if (this.closed) {
 			return;
 		}
-		try {
-			CompletableFuture.allOf(this.pendingReleases.toArray(CompletableFuture[]::new))
-				.get(this.timeoutNanos, TimeUnit.NANOSECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException | TimeoutException ex) {
-			logger.warn("Closing the lock registry with {} releases unanswered", this.pendingReleases.size());
-		}
+		awaitReleasesInFlight();
 		this.closed = true;
 		this.scheduler.shutdownNow();
 		CompletableFuture<Connections> current = this.connecting;
@@ -201,6 +206,27 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 		else if (current != null) {
 			current.thenAccept(Connections::close);
+		}
+	}
+
+	/** Waits, up to the command timeout, until every release sent has its answer. */
+	private void awaitReleasesInFlight() {
+		long deadline = System.nanoTime() + this.timeoutNanos;
+		synchronized (this.releasesMonitor) {
+			long left;
+			while (this.releasesInFlight.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+				try {
+					this.releasesMonitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					break;
+				}
+			}
+		}
+		int unanswered = this.releasesInFlight.get();
+		if (unanswered > 0) {
+			logger.warn("Closing the lock registry with {} releases unanswered", unanswered);
 		}
 	}
 
@@ -333,16 +359,21 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return;
 		}
 		whenDone.sent();
-		CompletableFuture<Void> done = result.copy()
-			.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
-			.handle((released, failure) -> {
+		// no timer per release: the answer, or the failure Lettuce reports (disconnect,
+		// its command timeout), is applied when it comes
+		this.releasesInFlight.incrementAndGet();
+		result.whenComplete((released, failure) -> {
+			try {
 				released(grant, released, failure, whenDone);
-				return null;
-			});
-		if (!done.isDone()) {
-			this.pendingReleases.add(done);
-			done.whenComplete((ignored, failure) -> this.pendingReleases.remove(done));
-		}
+			}
+			finally {
+				if (this.releasesInFlight.decrementAndGet() == 0) {
+					synchronized (this.releasesMonitor) {
+						this.releasesMonitor.notifyAll();
+					}
+				}
+			}
+		});
 	}
 
 	/**

@@ -55,6 +55,18 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private final ConcurrentHashMap<String, LocalKey> locals = new ConcurrentHashMap<>();
 
+	/**
+	 * Keys the store said another process holds, until when that answer may be shared
+	 * with no-wait calls of this process (see {@link #sharesHeldAnswers()}). Bounded by
+	 * {@link #HELD_ANSWERS}.
+	 */
+	private final ConcurrentHashMap<String, Long> heldElsewhere = new ConcurrentHashMap<>();
+
+	/** Counts release signals, so that a held answer older than one is not shared. */
+	private final AtomicLong releaseSignals = new AtomicLong();
+
+	private static final int HELD_ANSWERS = 4096;
+
 	private final CopyOnWriteArrayList<LockListener> listeners = new CopyOnWriteArrayList<>();
 
 	private final AtomicLong lostWhileHeld = new AtomicLong();
@@ -139,6 +151,18 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		return null;
 	}
 
+	/**
+	 * Whether a "held by another process" answer of the store may be shared with the
+	 * no-wait calls of this process that come after it, until the engine {@link #signal
+	 * signals} a release of the key (or all keys), the holder's lease could have run out,
+	 * or the retry interval the attempt gave has passed. Only for engines whose releases
+	 * signal every process that tried the key; off by default. Such an answer can be
+	 * stale only for as long as the release signal takes to arrive.
+	 */
+	protected boolean sharesHeldAnswers() {
+		return false;
+	}
+
 	/** The outcome of one {@link #attempt}. */
 	protected record Attempt(@Nullable LockGrant grant, long retryAfterNanos) {
 
@@ -220,6 +244,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * any.
 	 */
 	protected final void signal(String storeKey) {
+		this.releaseSignals.incrementAndGet();
+		this.heldElsewhere.remove(storeKey);
 		LocalKey local = this.locals.get(storeKey);
 		if (local != null) {
 			local.signal();
@@ -231,6 +257,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * may have been lost.
 	 */
 	protected final void signalAll() {
+		this.releaseSignals.incrementAndGet();
+		this.heldElsewhere.clear();
 		this.locals.values().forEach(LocalKey::signal);
 	}
 
@@ -271,6 +299,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		String key = displayKey(request);
 		String storeKey = storeKey(request.namespace(), request.key());
 		long deadline = saturatedAdd(start, wait.toNanos());
+		if (wait.isZero() || wait.isNegative()) {
+			Long heldUntil = this.heldElsewhere.get(storeKey);
+			if (heldUntil != null && heldUntil - System.nanoTime() > 0) {
+				return null;
+			}
+		}
 		LocalKey local = retain(storeKey);
 		LockHandle handle = null;
 		try {
@@ -399,10 +433,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			long deadline) {
 		for (;;) {
 			long version = local.version();
+			long signals = this.releaseSignals.get();
 			Attempt attempt = attempt(key, storeKey, lease);
 			if (attempt.grant() != null) {
+				this.heldElsewhere.remove(storeKey);
 				return attempt.grant();
 			}
+			shareHeldAnswer(storeKey, attempt.retryAfterNanos(), signals);
 			long remaining = deadline - System.nanoTime();
 			if (remaining <= 0) {
 				return null;
@@ -513,6 +550,24 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			catch (RuntimeException ex) {
 				logger.warn("LockListener failed", ex);
 			}
+		}
+	}
+
+	/**
+	 * Keeps the store's "held" answer for later no-wait calls, unless a release signal
+	 * came since the attempt was sent (it may be newer than the answer).
+	 */
+	private void shareHeldAnswer(String storeKey, long validNanos, long signalsBefore) {
+		if (!sharesHeldAnswers()) {
+			return;
+		}
+		if (this.heldElsewhere.size() >= HELD_ANSWERS) {
+			this.heldElsewhere.clear();
+		}
+		this.heldElsewhere.put(storeKey, System.nanoTime() + validNanos);
+		if (this.releaseSignals.get() != signalsBefore) {
+			// a release may have been signalled between the answer and now
+			this.heldElsewhere.remove(storeKey);
 		}
 	}
 

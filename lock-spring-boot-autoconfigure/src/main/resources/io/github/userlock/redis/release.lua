@@ -9,10 +9,11 @@ if not v or string.sub(v, 1, 32) ~= ARGV[1] then
 end
 local keep = tonumber(ARGV[3])
 if keep > 0 then
+  -- kept a while longer: waiters are woken too, to wait for the new, shorter expiry
   redis.call('PEXPIRE', KEYS[1], keep)
-  return 1
+else
+  redis.call('DEL', KEYS[1])
 end
-redis.call('DEL', KEYS[1])
 if #v > 32 then
   redis.call('PUBLISH', ARGV[2], KEYS[1])
   return 2

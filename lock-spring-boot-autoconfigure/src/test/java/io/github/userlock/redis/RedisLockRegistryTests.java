@@ -535,6 +535,89 @@ class RedisLockRegistryTests {
 		}
 	}
 
+	@Test
+	void noWaitCallsShareTheHeldAnswerUntilTheReleaseIsAnnounced() {
+		RedisLockRegistry holder = instance();
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(10)));
+		LockHandle held = holder.acquire("shared", Duration.ofSeconds(1));
+		// (an answer that races with the subscription's own wake-up is not kept: ask
+		// until one is)
+		await().atMost(Duration.ofSeconds(5)).until(() -> {
+			long calls = scriptCalls();
+			assertThat(other.tryAcquire("shared")).isEmpty();
+			return scriptCalls() == calls;
+		});
+		long before = scriptCalls();
+		for (int i = 0; i < 100; i++) {
+			assertThat(other.tryAcquire("shared")).isEmpty();
+		}
+		// answered from the first answer: not one more call
+		assertThat(scriptCalls()).isEqualTo(before);
+		// a waiting call still asks Redis
+		assertThat(other.tryAcquire(LockRequest.of("shared").withWaitTime(Duration.ofMillis(1)))).isEmpty();
+		assertThat(scriptCalls()).isGreaterThan(before);
+		held.release();
+		// the release is announced: far sooner than the recheck interval or the lease
+		await().atMost(Duration.ofSeconds(3)).until(() -> other.tryAcquire("shared").map((handle) -> {
+			handle.release();
+			return true;
+		}).orElse(false));
+	}
+
+	@Test
+	void aHeldAnswerIsNotSharedWhenReleasesAreAwaited() {
+		RedisLockRegistry holder = instance();
+		RedisLockRegistry strict = instance((b) -> b.awaitRelease(true));
+		LockHandle held = holder.acquire("strict", Duration.ofSeconds(1));
+		long before = scriptCalls();
+		for (int i = 0; i < 20; i++) {
+			assertThat(strict.tryAcquire("strict")).isEmpty();
+		}
+		assertThat(scriptCalls() - before).isEqualTo(20);
+		held.release();
+	}
+
+	@Test
+	void aSharedHeldAnswerEndsWithTheHoldersLeaseOrAKeptRelease() {
+		// the holder stops renewing (closed, not released): only its lease ends the lock
+		RedisLockRegistry crashed = instance((b) -> b.defaultLeaseTime(Duration.ofMillis(500)));
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)));
+		crashed.acquire("expiring", Duration.ofSeconds(1));
+		assertThat(other.tryAcquire("expiring")).isEmpty();
+		crashed.close();
+		await().atMost(Duration.ofSeconds(3)).until(() -> other.tryAcquire("expiring").map((handle) -> {
+			handle.release();
+			return true;
+		}).orElse(false));
+
+		// a release that keeps the key a while announces it too, so the other instance
+		// asks again instead of answering "held" until its recheck interval
+		RedisLockRegistry holder = instance();
+		LockHandle held = holder.acquire("kept", Duration.ofSeconds(1));
+		assertThat(other.tryAcquire("kept")).isEmpty();
+		held.release(Duration.ofMillis(300));
+		await().atMost(Duration.ofSeconds(3)).until(() -> other.tryAcquire("kept").map((handle) -> {
+			handle.release();
+			return true;
+		}).orElse(false));
+	}
+
+	@Test
+	void aRedisRestartEndsEverySharedHeldAnswer() {
+		RedisLockRegistry holder = instance();
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)));
+		holder.acquire("restarted", Duration.ofSeconds(1));
+		assertThat(other.tryAcquire("restarted")).isEmpty();
+		// the key is gone with the restart (no persistence); no release is announced
+		redis.server().restart();
+		await().atMost(Duration.ofSeconds(10))
+			.ignoreException(LockUnavailableException.class)
+			.until(() -> other.tryAcquire("restarted").map((handle) -> {
+				handle.release();
+				return true;
+			}).orElse(false));
+	}
+
 	private static long scriptCalls() {
 		return redis.server().commandCalls("evalsha") + redis.server().commandCalls("eval");
 	}
