@@ -16,7 +16,7 @@ final class BenchmarkOptions {
 			  --libs=ours,redisson,si-spin,si-pubsub   libraries to compare (default: all)
 			  --scenarios=1,2,3,4,5                    or uncontended,many-users,hot-key,hot-key-1ms,burst,long-holds
 			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 20s holds
-			  --warmup=3s --iterations=3 --duration=5s warm-up and measured iterations of scenarios 1-3
+			  --warmup=5s --iterations=3 --duration=5s warm-up and measured iterations of scenarios 1-3
 			  --burst-rounds=30 --burst-warmup=5       rounds of scenario 4
 			  --hold=60s --hold-locks=1000             scenario 5
 			  --lease=30s                              lease of every library (renewal every lease/3)
@@ -28,7 +28,7 @@ final class BenchmarkOptions {
 
 	Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
 
-	Duration warmup = Duration.ofSeconds(3);
+	Duration warmup = Duration.ofSeconds(5);
 
 	int iterations = 3;
 

@@ -2,6 +2,7 @@ package io.github.userlock.redis;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -43,21 +44,25 @@ final class CommandPipeline {
 
 	private final LongSupplier clock;
 
-	// all guarded by this
-
 	/** An awaited batch is written and not answered yet. */
-	private boolean inFlight;
-
-	private long inFlightSince;
+	private static final int IN_FLIGHT = 1;
 
 	/** Commands are buffered behind it. */
-	private boolean buffered;
+	private static final int BUFFERED = 2;
 
 	/** At least one of them is awaited by a caller. */
-	private boolean bufferedAwaited;
+	private static final int BUFFERED_AWAITED = 4;
 
-	/** The command buffered last: the end of the next batch. */
-	private @Nullable CompletableFuture<?> last;
+	/** The bits above; changed by compare-and-set only, no lock on the callers' path. */
+	private final AtomicInteger state = new AtomicInteger();
+
+	private volatile long inFlightSince;
+
+	/**
+	 * The command buffered last: the end of the next batch (set after it is buffered, so
+	 * that a flush that reads it writes it).
+	 */
+	private volatile @Nullable CompletableFuture<?> last;
 
 	CommandPipeline(StatefulConnection<String, String> connection, boolean batching) {
 		this(connection, batching, STALE_AFTER, System::nanoTime);
@@ -84,35 +89,30 @@ final class CommandPipeline {
 		if (!this.batching) {
 			return dispatch.get().toCompletableFuture();
 		}
-		CompletableFuture<T> sent;
-		boolean writeNow;
-		boolean chain = false;
-		synchronized (this) {
-			sent = dispatch.get().toCompletableFuture();
-			this.last = sent;
+		CompletableFuture<T> sent = dispatch.get().toCompletableFuture();
+		this.last = sent;
+		for (;;) {
+			int current = this.state.get();
 			long now = this.clock.getAsLong();
-			if (this.inFlight && now - this.inFlightSince < this.staleNanos) {
-				this.buffered = true;
-				this.bufferedAwaited |= awaited;
-				writeNow = false;
+			if ((current & IN_FLIGHT) != 0 && now - this.inFlightSince < this.staleNanos) {
+				int next = current | BUFFERED | (awaited ? BUFFERED_AWAITED : 0);
+				if (current == next || this.state.compareAndSet(current, next)) {
+					return sent;
+				}
 			}
 			else {
-				writeNow = true;
-				this.buffered = false;
-				this.inFlight = awaited || this.bufferedAwaited;
-				this.bufferedAwaited = false;
-				this.inFlightSince = now;
-				chain = this.inFlight;
+				int next = (awaited || (current & BUFFERED_AWAITED) != 0) ? IN_FLIGHT : 0;
+				if (this.state.compareAndSet(current, next)) {
+					this.inFlightSince = now;
+					this.connection.flushCommands();
+					if (next == IN_FLIGHT) {
+						// this command ends the batch just written
+						sent.whenComplete(this::answered);
+					}
+					return sent;
+				}
 			}
 		}
-		if (writeNow) {
-			this.connection.flushCommands();
-			if (chain) {
-				// this command ends the batch just written
-				sent.whenComplete(this::answered);
-			}
-		}
-		return sent;
 	}
 
 	/**
@@ -120,23 +120,24 @@ final class CommandPipeline {
 	 * on the thread that completed the answer.
 	 */
 	private void answered(@Nullable Object result, @Nullable Throwable failure) {
-		CompletableFuture<?> end;
-		boolean awaited;
-		synchronized (this) {
-			if (!this.buffered) {
-				this.inFlight = false;
+		for (;;) {
+			int current = this.state.get();
+			if ((current & BUFFERED) == 0) {
+				if (this.state.compareAndSet(current, 0)) {
+					return;
+				}
+				continue;
+			}
+			int next = ((current & BUFFERED_AWAITED) != 0) ? IN_FLIGHT : 0;
+			if (this.state.compareAndSet(current, next)) {
+				CompletableFuture<?> end = this.last;
+				this.inFlightSince = this.clock.getAsLong();
+				this.connection.flushCommands();
+				if (next == IN_FLIGHT && end != null) {
+					end.whenComplete(this::answered);
+				}
 				return;
 			}
-			this.buffered = false;
-			awaited = this.bufferedAwaited;
-			this.bufferedAwaited = false;
-			this.inFlight = awaited;
-			this.inFlightSince = this.clock.getAsLong();
-			end = this.last;
-		}
-		this.connection.flushCommands();
-		if (awaited && end != null) {
-			end.whenComplete(this::answered);
 		}
 	}
 
