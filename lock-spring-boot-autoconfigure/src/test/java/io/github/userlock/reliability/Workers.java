@@ -252,8 +252,35 @@ final class Workers implements AutoCloseable {
 			}
 		}
 
+		/**
+		 * SIGSTOP, and wait until every thread of the process has stopped: the signal is
+		 * delivered asynchronously, and a thread still running could log an event
+		 * timestamped after the caller's "paused at".
+		 */
 		void pause() {
 			signal(pid(), "STOP");
+			java.nio.file.Path tasks = java.nio.file.Path.of("/proc", Long.toString(pid()), "task");
+			org.awaitility.Awaitility.await()
+				.atMost(java.time.Duration.ofSeconds(10))
+				.pollInterval(java.time.Duration.ofMillis(1))
+				.until(() -> allStopped(tasks));
+		}
+
+		private static boolean allStopped(java.nio.file.Path tasks) throws java.io.IOException {
+			try (java.util.stream.Stream<java.nio.file.Path> threads = java.nio.file.Files.list(tasks)) {
+				return threads.allMatch((thread) -> {
+					try {
+						String stat = java.nio.file.Files.readString(thread.resolve("stat"));
+						// the state follows the parenthesised command name
+						char state = stat.charAt(stat.lastIndexOf(')') + 2);
+						return state == 'T' || state == 't';
+					}
+					catch (java.io.IOException ex) {
+						// the thread ended meanwhile
+						return true;
+					}
+				});
+			}
 		}
 
 		void resume() {
