@@ -342,11 +342,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					if (turn != null && turn.yieldFrom >= 0) {
 						awaitSignal(local, key, turn.yieldFrom,
 								Math.min(YIELD_NANOS, Math.max(0, deadline - System.nanoTime())));
-						// then a head start for the woken processes (ended early by the
-						// next
-						// release signal)
-						awaitSignal(local, key, local.version(),
-								Math.min(COURTESY_NANOS, Math.max(0, deadline - System.nanoTime())));
+						// then a head start for the woken processes, not cut short by a
+						// later signal (the next holder may release within it)
+						giveWay(key, Math.min(COURTESY_NANOS, Math.max(0, deadline - System.nanoTime())));
 					}
 					grant = acquireInStore(local, key, storeKey, lease, deadline);
 				}
@@ -430,6 +428,19 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			next.yieldFrom = yieldFrom;
 		}
 		LockSupport.unpark(next.thread);
+	}
+
+	/** Waits {@code nanos}; only an interrupt ends it sooner. */
+	private static void giveWay(String key, long nanos) {
+		long end = System.nanoTime() + nanos;
+		long left;
+		while ((left = end - System.nanoTime()) > 0) {
+			LockSupport.parkNanos(left);
+			if (Thread.interrupted()) {
+				Thread.currentThread().interrupt();
+				throw new LockInterruptedException(key, new InterruptedException());
+			}
+		}
 	}
 
 	private static void awaitSignal(LocalKey local, String key, long version, long nanos) {
