@@ -36,14 +36,6 @@ final class CommandPipeline {
 	 */
 	static final long STALE_AFTER = TimeUnit.MILLISECONDS.toNanos(10);
 
-	private final StatefulConnection<String, String> connection;
-
-	private final boolean batching;
-
-	private final long staleNanos;
-
-	private final LongSupplier clock;
-
 	/** An awaited batch is written and not answered yet. */
 	private static final int IN_FLIGHT = 1;
 
@@ -53,7 +45,18 @@ final class CommandPipeline {
 	/** At least one of them is awaited by a caller. */
 	private static final int BUFFERED_AWAITED = 4;
 
-	/** The bits above; changed by compare-and-set only, no lock on the callers' path. */
+	private final StatefulConnection<String, String> connection;
+
+	private final boolean batching;
+
+	private final long staleNanos;
+
+	private final LongSupplier clock;
+
+	/**
+	 * IN_FLIGHT, BUFFERED, BUFFERED_AWAITED; changed by compare-and-set only, no lock on
+	 * the callers' path.
+	 */
 	private final AtomicInteger state = new AtomicInteger();
 
 	private volatile long inFlightSince;
