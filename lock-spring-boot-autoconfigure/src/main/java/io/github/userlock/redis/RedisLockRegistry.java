@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.userlock.LockInterruptedException;
 import io.github.userlock.LockUnavailableException;
@@ -116,7 +117,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * Releases sent and not answered yet; {@link #close()} waits (on the monitor) until
 	 * there are none.
 	 */
-	private final java.util.concurrent.atomic.AtomicInteger releasesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+	private final AtomicInteger releasesInFlight = new AtomicInteger();
 
 	private final Object releasesMonitor = new Object();
 

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -51,9 +52,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * After that wake-up, how long the thread still lets the woken processes go first:
 	 * they need a moment to wake up, while this thread is already running, and without it
 	 * the releasing process tends to win again (measured: one of 4 instances down to 10%
-	 * of a hot key's acquisitions, against 21% or more with it).
+	 * of a hot key's acquisitions, against 18% or more with it).
 	 */
 	private static final long COURTESY_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+
+	/** The most "held" answers kept for sharing; beyond it they are all dropped. */
+	private static final int HELD_ANSWERS = 4096;
 
 	private final Duration defaultWaitTime;
 
@@ -72,8 +76,6 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	/** Counts release signals, so that a held answer older than one is not shared. */
 	private final AtomicLong releaseSignals = new AtomicLong();
-
-	private static final int HELD_ANSWERS = 4096;
 
 	private final CopyOnWriteArrayList<LockListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -520,7 +522,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			/**
 			 * Set once the turn is passed and the local state let go, by either method.
 			 */
-			private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+			private final AtomicBoolean done = new AtomicBoolean();
 
 			@Override
 			public void released(boolean wokeOtherProcesses) {

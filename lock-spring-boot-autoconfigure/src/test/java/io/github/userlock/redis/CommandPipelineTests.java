@@ -52,12 +52,16 @@ class CommandPipelineTests {
 		return proxy;
 	}
 
+	/** A batching pipeline whose batches never turn stale within a test. */
+	private static CommandPipeline batching(StatefulRedisConnection<String, String> connection) {
+		return new CommandPipeline(connection, true, TimeUnit.SECONDS.toNanos(30), System::nanoTime);
+	}
+
 	@Test
 	void commandsSentWhileAnAnswerIsAwaitedGoOutTogetherAfterIt() {
 		FaultProxy proxy = proxy();
 		StatefulRedisConnection<String, String> connection = connectThrough(proxy);
-		CommandPipeline pipeline = new CommandPipeline(connection, true, TimeUnit.SECONDS.toNanos(30),
-				System::nanoTime);
+		CommandPipeline pipeline = batching(connection);
 		RedisAsyncCommands<String, String> commands = connection.async();
 		pipeline.send(() -> commands.set("warm", "1"), true).join();
 		long delayNanos = TimeUnit.MILLISECONDS.toNanos(300);
@@ -86,8 +90,7 @@ class CommandPipelineTests {
 	void aLoneCommandIsWrittenAtOnce() {
 		FaultProxy proxy = proxy();
 		StatefulRedisConnection<String, String> connection = connectThrough(proxy);
-		CommandPipeline pipeline = new CommandPipeline(connection, true, TimeUnit.SECONDS.toNanos(30),
-				System::nanoTime);
+		CommandPipeline pipeline = batching(connection);
 		RedisAsyncCommands<String, String> commands = connection.async();
 		long delayNanos = TimeUnit.MILLISECONDS.toNanos(200);
 		proxy.delay(Duration.ofNanos(delayNanos));

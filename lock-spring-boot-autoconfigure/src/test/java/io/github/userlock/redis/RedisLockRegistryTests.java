@@ -56,7 +56,13 @@ class RedisLockRegistryTests {
 
 	/** A registry with its own Redis connections: one application instance. */
 	private RedisLockRegistry instance(java.util.function.UnaryOperator<RedisLockRegistry.Builder> settings) {
-		RedisLockRegistry registry = settings.apply(RedisLockRegistry.builder(redis.newClient())).build();
+		return instance(redis.newClient(), settings);
+	}
+
+	/** One application instance on {@code client} (e.g. through a fault proxy). */
+	private RedisLockRegistry instance(RedisClient client,
+			java.util.function.UnaryOperator<RedisLockRegistry.Builder> settings) {
+		RedisLockRegistry registry = settings.apply(RedisLockRegistry.builder(client)).build();
 		this.registries.add(registry);
 		return registry;
 	}
@@ -310,11 +316,8 @@ class RedisLockRegistryTests {
 	@Test
 	void releaseAfterLeaseExpiryDeletesNothingOfTheNextOwner() throws Exception {
 		var proxy = redis.newProxy();
-		RedisLockRegistry paused = RedisLockRegistry.builder(redis.newClient(proxy))
-			.defaultLeaseTime(Duration.ofMillis(300))
-			.commandTimeout(Duration.ofMillis(200))
-			.build();
-		this.registries.add(paused);
+		RedisLockRegistry paused = instance(redis.newClient(proxy),
+				(b) -> b.defaultLeaseTime(Duration.ofMillis(300)).commandTimeout(Duration.ofMillis(200)));
 		RedisLockRegistry next = instance();
 		LockHandle stale = paused.acquire("omar", Duration.ofSeconds(1));
 		// a stall the watchdog cannot bridge: its renewals stop reaching Redis
@@ -340,11 +343,8 @@ class RedisLockRegistryTests {
 	@Test
 	void leaseRunningOutWhileRedisUnreachableIsReportedLost() throws Exception {
 		var proxy = redis.newProxy();
-		RedisLockRegistry registry = RedisLockRegistry.builder(redis.newClient(proxy))
-			.defaultLeaseTime(Duration.ofMillis(900))
-			.commandTimeout(Duration.ofMillis(200))
-			.build();
-		this.registries.add(registry);
+		RedisLockRegistry registry = instance(redis.newClient(proxy),
+				(b) -> b.defaultLeaseTime(Duration.ofMillis(900)).commandTimeout(Duration.ofMillis(200)));
 		LockHandle handle = registry.acquire("pia", Duration.ofSeconds(1));
 		CountDownLatch lost = new CountDownLatch(1);
 		handle.onLost((h) -> lost.countDown());
@@ -500,10 +500,8 @@ class RedisLockRegistryTests {
 		// starts
 		var proxy = redis.newProxy().delay(Duration.ofMillis(20));
 		try {
-			RedisLockRegistry delayed = RedisLockRegistry.builder(redis.newClient(proxy))
-				.commandTimeout(Duration.ofSeconds(5))
-				.build();
-			this.registries.add(delayed);
+			RedisLockRegistry delayed = instance(redis.newClient(proxy),
+					(b) -> b.commandTimeout(Duration.ofSeconds(5)));
 			for (int i = 0; i < 20; i++) {
 				Optional<LockHandle> handle = delayed.tryAcquire("again");
 				assertThat(handle).as("try %d", i).isPresent();
