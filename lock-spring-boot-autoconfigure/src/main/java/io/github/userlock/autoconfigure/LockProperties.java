@@ -69,13 +69,15 @@ public class LockProperties {
 	private Duration recheckInterval = Duration.ofSeconds(1);
 
 	/**
-	 * Whether a release waits for Redis to confirm it, so that the lock is free for every
-	 * instance when the method returns. Off (the default) saves a round trip per call:
-	 * the release is sent before the method returns and ahead of any later acquire from
-	 * this instance, waiters everywhere are woken when it lands, and only a no-wait try
-	 * from another instance in the same instant may still see the lock.
+	 * Whether a release waits for Redis to confirm it, so that the key is free for every
+	 * instance when the method returns (the default). false is an opt-in that saves a
+	 * round trip per call and gives up that promise: the release is sent before the
+	 * method returns and ahead of any later acquire from this instance, but a no-wait
+	 * call on another instance right after it may still get LockConflictException (409),
+	 * and no-wait calls of one instance share a recent "held elsewhere" answer until the
+	 * release is announced.
 	 */
-	private boolean awaitRelease = false;
+	private boolean awaitRelease = true;
 
 	public boolean isEnabled() {
 		return this.enabled;

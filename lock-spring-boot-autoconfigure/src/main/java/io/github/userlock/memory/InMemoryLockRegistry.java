@@ -49,13 +49,13 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 	protected Attempt attempt(String key, String storeKey, Duration lease) {
 		long now = System.nanoTime();
 		long[] retryAfter = { 0 };
-		Entry mine = new Entry(this.tokens.incrementAndGet(), Long.MAX_VALUE);
+		Entry mine = Entry.held(this.tokens.incrementAndGet());
 		Entry current = this.entries.compute(storeKey, (k, existing) -> {
-			if (existing == null || existing.expiresAtNanos - now <= 0) {
+			if (existing == null || existing.hasExpired(now)) {
 				return mine;
 			}
-			retryAfter[0] = (existing.expiresAtNanos == Long.MAX_VALUE) ? Long.MAX_VALUE
-					: existing.expiresAtNanos - now;
+			// no expiry: wait for the release signal (the recheck is only a fallback)
+			retryAfter[0] = existing.expires ? existing.expiresAtNanos - now : Long.MAX_VALUE;
 			return existing;
 		});
 		if (current == mine) {
@@ -72,7 +72,7 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 				return existing;
 			}
 			ours[0] = true;
-			return keepFor.isZero() ? null : new Entry(existing.token, System.nanoTime() + keepFor.toNanos());
+			return keepFor.isZero() ? null : Entry.keptFor(existing.token, System.nanoTime(), keepFor.toNanos());
 		});
 		if (ours[0]) {
 			signal(grant.storeKey());
@@ -97,10 +97,30 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 	 */
 	private void purgeExpired() {
 		long now = System.nanoTime();
-		this.entries.values().removeIf((entry) -> entry.expiresAtNanos - now <= 0);
+		this.entries.values().removeIf((entry) -> entry.hasExpired(now));
 	}
 
-	private record Entry(long token, long expiresAtNanos) {
+	/**
+	 * A locked key: held until released ({@code expires} false, {@code expiresAtNanos}
+	 * unused), or kept until {@code expiresAtNanos} after a hold-at-least release. "No
+	 * expiry" is its own state, never a far-away {@code nanoTime} value: those
+	 * differences overflow ({@code nanoTime} may be negative).
+	 */
+	private record Entry(long token, boolean expires, long expiresAtNanos) {
+
+		static Entry held(long token) {
+			return new Entry(token, false, 0);
+		}
+
+		static Entry keptFor(long token, long now, long nanos) {
+			// a hold beyond ~292 years is treated as "until released"
+			return (nanos >= Long.MAX_VALUE / 2) ? held(token) : new Entry(token, true, now + nanos);
+		}
+
+		boolean hasExpired(long now) {
+			return this.expires && this.expiresAtNanos - now <= 0;
+		}
+
 	}
 
 }

@@ -1,7 +1,10 @@
 package io.github.userlock.redis;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -24,8 +27,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * A batch whose answer does not come (disconnected, Redis paused) holds the buffer back
- * for at most {@link #STALE_AFTER}; the next command after that writes everything itself,
- * so progress never depends on an answer that may be lost. Cluster connections are not
+ * for at most {@link #STALE_AFTER}: the next command after that writes everything itself,
+ * and a timer does so when no command comes, so progress never depends on an answer that
+ * may be lost or on later traffic (a release buffered while the connection was down is
+ * written when it comes back, see {@link #flushAll()}). Cluster connections are not
  * batched: a slow node must not hold back commands for the others.
  */
 final class CommandPipeline {
@@ -53,6 +58,11 @@ final class CommandPipeline {
 
 	private final LongSupplier clock;
 
+	private final @Nullable ScheduledExecutorService timer;
+
+	/** Whether a stale-buffer check is scheduled. */
+	private final AtomicBoolean checkScheduled = new AtomicBoolean();
+
 	/**
 	 * IN_FLIGHT, BUFFERED, BUFFERED_AWAITED; changed by compare-and-set only, no lock on
 	 * the callers' path.
@@ -67,16 +77,18 @@ final class CommandPipeline {
 	 */
 	private volatile @Nullable CompletableFuture<?> last;
 
-	CommandPipeline(StatefulConnection<String, String> connection, boolean batching) {
-		this(connection, batching, STALE_AFTER, System::nanoTime);
+	CommandPipeline(StatefulConnection<String, String> connection, boolean batching,
+			@Nullable ScheduledExecutorService timer) {
+		this(connection, batching, STALE_AFTER, System::nanoTime, timer);
 	}
 
 	CommandPipeline(StatefulConnection<String, String> connection, boolean batching, long staleNanos,
-			LongSupplier clock) {
+			LongSupplier clock, @Nullable ScheduledExecutorService timer) {
 		this.connection = connection;
 		this.batching = batching;
 		this.staleNanos = staleNanos;
 		this.clock = clock;
+		this.timer = timer;
 		if (batching) {
 			connection.setAutoFlushCommands(false);
 		}
@@ -100,6 +112,7 @@ final class CommandPipeline {
 			if ((current & IN_FLIGHT) != 0 && now - this.inFlightSince < this.staleNanos) {
 				int next = current | BUFFERED | (awaited ? BUFFERED_AWAITED : 0);
 				if (current == next || this.state.compareAndSet(current, next)) {
+					scheduleStaleCheck();
 					return sent;
 				}
 			}
@@ -115,6 +128,65 @@ final class CommandPipeline {
 					return sent;
 				}
 			}
+		}
+	}
+
+	/**
+	 * Writes everything buffered now, whatever is in flight: when the connection came
+	 * back (what was buffered while it was down would otherwise wait for the answer of a
+	 * batch the driver may never re-send) and when a buffer turned stale.
+	 */
+	void flushAll() {
+		if (!this.batching) {
+			this.connection.flushCommands();
+			return;
+		}
+		for (;;) {
+			int current = this.state.get();
+			int next = ((current & BUFFERED_AWAITED) != 0) ? IN_FLIGHT : (current & IN_FLIGHT);
+			if (this.state.compareAndSet(current, next)) {
+				CompletableFuture<?> end = this.last;
+				if ((current & BUFFERED) != 0) {
+					this.inFlightSince = this.clock.getAsLong();
+				}
+				this.connection.flushCommands();
+				if ((current & BUFFERED_AWAITED) != 0 && end != null) {
+					end.whenComplete(this::answered);
+				}
+				return;
+			}
+		}
+	}
+
+	/**
+	 * Makes sure a buffer held back by a batch that is not answered is written once that
+	 * batch is stale, even if no other command comes. One check at a time.
+	 */
+	private void scheduleStaleCheck() {
+		ScheduledExecutorService scheduler = this.timer;
+		if (scheduler == null || !this.checkScheduled.compareAndSet(false, true)) {
+			return;
+		}
+		long delay = Math.max(0, this.inFlightSince + this.staleNanos - this.clock.getAsLong());
+		try {
+			scheduler.schedule(this::checkStale, delay, TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			this.checkScheduled.set(false);
+		}
+	}
+
+	private void checkStale() {
+		this.checkScheduled.set(false);
+		int current = this.state.get();
+		if ((current & BUFFERED) == 0) {
+			return;
+		}
+		if (this.clock.getAsLong() - this.inFlightSince >= this.staleNanos) {
+			flushAll();
+		}
+		else {
+			scheduleStaleCheck();
 		}
 	}
 

@@ -6,10 +6,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import io.github.userlock.LockConflictException;
@@ -56,6 +61,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 */
 	private static final long COURTESY_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
+	/**
+	 * The longest wait or hold the registry computes with, about 73 years: far enough to
+	 * mean "forever", near enough that {@code nanoTime} arithmetic cannot overflow.
+	 */
+	static final long LONGEST_NANOS = Long.MAX_VALUE / 4;
+
 	/** The most "held" answers kept for sharing; beyond it they are all dropped. */
 	private static final int HELD_ANSWERS = 4096;
 
@@ -80,6 +91,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	private final CopyOnWriteArrayList<LockListener> listeners = new CopyOnWriteArrayList<>();
 
 	private final AtomicLong lostWhileHeld = new AtomicLong();
+
+	/**
+	 * Runs listeners and lost-callbacks, one at a time in the order of the events, off
+	 * the threads that detect them (the watchdog, Redis I/O): a slow callback delays
+	 * other callbacks, never a renewal or a lock call. Its one thread ends when idle.
+	 */
+	private final ThreadPoolExecutor events = newEventExecutor();
 
 	private final AtomicLong lostBeforeRelease = new AtomicLong();
 
@@ -243,8 +261,34 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		return this.lostBeforeRelease.get();
 	}
 
+	/**
+	 * Stops the event thread after the events already reported (listeners and
+	 * lost-callbacks) ran; engines that override it call it.
+	 */
 	@Override
 	public void close() {
+		this.events.shutdown();
+	}
+
+	private static ThreadPoolExecutor newEventExecutor() {
+		ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+				(runnable) -> {
+					Thread thread = new Thread(runnable, "user-lock-events");
+					thread.setDaemon(true);
+					return thread;
+				});
+		executor.allowCoreThreadTimeOut(true);
+		return executor;
+	}
+
+	/** Runs {@code event} on the event thread (inline once the registry is closed). */
+	private void dispatch(Runnable event) {
+		try {
+			this.events.execute(event);
+		}
+		catch (RejectedExecutionException ex) {
+			event.run();
+		}
 	}
 
 	// ---- engine support ----
@@ -283,15 +327,17 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		this.lostWhileHeld.incrementAndGet();
 		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.", grant.key(),
 				reason);
-		for (LockListener listener : this.listeners) {
-			try {
-				listener.lockLost(grant.key(), grant.fencingToken());
+		dispatch(() -> {
+			for (LockListener listener : this.listeners) {
+				try {
+					listener.lockLost(grant.key(), grant.fencingToken());
+				}
+				catch (RuntimeException ex) {
+					logger.warn("LockListener failed", ex);
+				}
 			}
-			catch (RuntimeException ex) {
-				logger.warn("LockListener failed", ex);
-			}
-		}
-		grant.runLostCallbacks();
+			grant.runLostCallbacks();
+		});
 	}
 
 	// ---- internals ----
@@ -308,7 +354,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		Duration lease = (request.leaseTime() != null) ? request.leaseTime() : this.defaultLeaseTime;
 		String key = displayKey(request);
 		String storeKey = storeKey(request.namespace(), request.key());
-		long deadline = saturatedAdd(start, wait.toNanos());
+		long deadline = start + boundedNanos(wait);
 		if (wait.isZero() || wait.isNegative()) {
 			Long heldUntil = this.heldElsewhere.get(storeKey);
 			if (heldUntil != null && heldUntil - System.nanoTime() > 0) {
@@ -486,7 +532,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			handle.released = true;
 			if (!holdAtLeast.isZero() && !holdAtLeast.isNegative()) {
 				local.keepUntilNanos = Math.max(local.keepUntilNanos,
-						saturatedAdd(handle.grant.acquiredAtNanos(), holdAtLeast.toNanos()));
+						handle.grant.acquiredAtNanos() + boundedNanos(holdAtLeast));
 			}
 			if (--local.holds == 0) {
 				grant = local.grant;
@@ -563,20 +609,23 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * count, listeners.
 	 */
 	protected final void lostBeforeRelease(LockGrant grant) {
-		if (grant.markLost()) {
-			grant.runLostCallbacks();
-		}
+		boolean newlyLost = grant.markLost();
 		this.lostBeforeRelease.incrementAndGet();
 		logger.warn("Lock '{}' lost before release: its lease had run out or another owner had taken it over. "
 				+ "Nothing of the other owner's was deleted.", grant.key());
-		for (LockListener listener : this.listeners) {
-			try {
-				listener.lostBeforeRelease(grant.key(), grant.fencingToken());
+		dispatch(() -> {
+			if (newlyLost) {
+				grant.runLostCallbacks();
 			}
-			catch (RuntimeException ex) {
-				logger.warn("LockListener failed", ex);
+			for (LockListener listener : this.listeners) {
+				try {
+					listener.lostBeforeRelease(grant.key(), grant.fencingToken());
+				}
+				catch (RuntimeException ex) {
+					logger.warn("LockListener failed", ex);
+				}
 			}
-		}
+		});
 	}
 
 	/**
@@ -609,9 +658,20 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		this.locals.computeIfPresent(local.storeKey, (k, existing) -> (--existing.users == 0) ? null : existing);
 	}
 
-	private static long saturatedAdd(long a, long b) {
-		long sum = a + b;
-		return (((a ^ sum) & (b ^ sum)) < 0) ? Long.MAX_VALUE : sum;
+	/**
+	 * {@code duration} in nanoseconds, at most {@link #LONGEST_NANOS}: added to a
+	 * {@code nanoTime} value it never overflows, so {@code deadline - now} stays right (a
+	 * saturated {@code Long.MAX_VALUE} deadline would turn into the past when
+	 * {@code nanoTime} is negative). Zero for negative durations.
+	 */
+	static long boundedNanos(Duration duration) {
+		if (duration.isNegative()) {
+			return 0;
+		}
+		if (duration.getSeconds() >= LONGEST_NANOS / 1_000_000_000L) {
+			return LONGEST_NANOS;
+		}
+		return Math.min(duration.toNanos(), LONGEST_NANOS);
 	}
 
 	/** Local state of one key; lives while {@link #users} is above zero. */
@@ -640,29 +700,45 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 		long keepUntilNanos;
 
-		private long signals;
+		/**
+		 * Wake-up signals: a java.util.concurrent lock, not the monitor, so that a
+		 * virtual thread waiting for one does not pin its carrier (JDK 21 to 23).
+		 */
+		private final ReentrantLock signalLock = new ReentrantLock();
+
+		private final Condition signalled = this.signalLock.newCondition();
+
+		private volatile long signals;
 
 		LocalKey(String storeKey) {
 			this.storeKey = storeKey;
 		}
 
-		synchronized long version() {
+		long version() {
 			return this.signals;
 		}
 
-		synchronized void signal() {
-			this.signals++;
-			notifyAll();
+		void signal() {
+			this.signalLock.lock();
+			try {
+				this.signals++;
+				this.signalled.signalAll();
+			}
+			finally {
+				this.signalLock.unlock();
+			}
 		}
 
-		synchronized void awaitSignal(long version, long nanos) throws InterruptedException {
-			long end = System.nanoTime() + nanos;
-			while (this.signals == version) {
-				long left = end - System.nanoTime();
-				if (left <= 0) {
-					return;
+		void awaitSignal(long version, long nanos) throws InterruptedException {
+			long left = nanos;
+			this.signalLock.lock();
+			try {
+				while (this.signals == version && left > 0) {
+					left = this.signalled.awaitNanos(left);
 				}
-				TimeUnit.NANOSECONDS.timedWait(this, left);
+			}
+			finally {
+				this.signalLock.unlock();
 			}
 		}
 

@@ -92,12 +92,12 @@ class LockAutoConfigurationTests {
 	void redisStoreBuildsTheRegistryOnTheLettuceConnectionFactoryWithTheProperties() {
 		withRedis()
 			.withPropertyValues("lock.key-prefix=app-lock:", "lock.wait-time=250ms", "lock.lease-time=7s",
-					"lock.max-key-length=64", "lock.await-release=true")
+					"lock.max-key-length=64", "lock.await-release=false")
 			.run((context) -> {
 				assertThat(context).hasSingleBean(RedisLockRegistry.class).hasSingleBean(UserLockAdvisor.class);
 				RedisLockRegistry registry = context.getBean(RedisLockRegistry.class);
 				assertThat(registry.getKeyPrefix()).isEqualTo("app-lock:");
-				assertThat(registry.isAwaitRelease()).isTrue();
+				assertThat(registry.isAwaitRelease()).as("the opt-in").isFalse();
 				assertThat(registry.getDefaultWaitTime()).isEqualTo(Duration.ofMillis(250));
 				assertThat(registry.getDefaultLeaseTime()).isEqualTo(Duration.ofSeconds(7));
 				assertThat(registry.getMaxKeyBytes()).isEqualTo(64);
@@ -327,7 +327,7 @@ class LockAutoConfigurationTests {
 						Map.entry("lock.key-prefix", "user-lock:"), Map.entry("lock.wait-time", "3s"),
 						Map.entry("lock.lease-time", "30s"), Map.entry("lock.max-key-length", "512"),
 						Map.entry("lock.order", "2147483637"), Map.entry("lock.command-timeout", "2s"),
-						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "false")));
+						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "true")));
 	}
 
 	/** A bean with locked methods that does not need Reactor. */

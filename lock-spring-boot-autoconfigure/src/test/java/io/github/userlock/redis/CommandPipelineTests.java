@@ -54,7 +54,7 @@ class CommandPipelineTests {
 
 	/** A batching pipeline whose batches never turn stale within a test. */
 	private static CommandPipeline batching(StatefulRedisConnection<String, String> connection) {
-		return new CommandPipeline(connection, true, TimeUnit.SECONDS.toNanos(30), System::nanoTime);
+		return new CommandPipeline(connection, true, TimeUnit.SECONDS.toNanos(30), System::nanoTime, null);
 	}
 
 	@Test
@@ -116,7 +116,7 @@ class CommandPipelineTests {
 		StatefulRedisConnection<String, String> connection = connectThrough(proxy);
 		AtomicLong clock = new AtomicLong();
 		long stale = TimeUnit.MILLISECONDS.toNanos(10);
-		CommandPipeline pipeline = new CommandPipeline(connection, true, stale, clock::get);
+		CommandPipeline pipeline = new CommandPipeline(connection, true, stale, clock::get, null);
 		RedisAsyncCommands<String, String> commands = connection.async();
 		pipeline.send(() -> commands.set("warm", "1"), true).join();
 

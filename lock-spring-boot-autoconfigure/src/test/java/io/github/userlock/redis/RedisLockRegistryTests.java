@@ -480,8 +480,8 @@ class RedisLockRegistryTests {
 
 	@Test
 	void releaseNotAwaitedStillOrdersLaterAcquiresAndReportsLoss() throws Exception {
-		// the default
-		RedisLockRegistry registry = instance();
+		// the opt-in
+		RedisLockRegistry registry = instance((b) -> b.awaitRelease(false));
 		for (int i = 0; i < 100; i++) {
 			LockHandle handle = registry.acquire("tess", Duration.ofSeconds(1));
 			handle.release();
@@ -501,7 +501,7 @@ class RedisLockRegistryTests {
 		var proxy = redis.newProxy().delay(Duration.ofMillis(20));
 		try {
 			RedisLockRegistry delayed = instance(redis.newClient(proxy),
-					(b) -> b.commandTimeout(Duration.ofSeconds(5)));
+					(b) -> b.commandTimeout(Duration.ofSeconds(5)).awaitRelease(false));
 			for (int i = 0; i < 20; i++) {
 				Optional<LockHandle> handle = delayed.tryAcquire("again");
 				assertThat(handle).as("try %d", i).isPresent();
@@ -519,9 +519,9 @@ class RedisLockRegistryTests {
 
 	@Test
 	void awaitedReleaseFreesTheLockForEveryInstanceWhenItReturns() {
-		RedisLockRegistry awaiting = instance((b) -> b.awaitRelease(true));
-		RedisLockRegistry other = instance();
-		assertThat(awaiting.isAwaitRelease()).isTrue();
+		RedisLockRegistry awaiting = instance();
+		RedisLockRegistry other = instance((b) -> b.awaitRelease(false));
+		assertThat(awaiting.isAwaitRelease()).as("the default").isTrue();
 		assertThat(other.isAwaitRelease()).isFalse();
 		for (int i = 0; i < 200; i++) {
 			awaiting.acquire("free-at-once", Duration.ofSeconds(1)).release();
@@ -535,9 +535,9 @@ class RedisLockRegistryTests {
 	}
 
 	@Test
-	void noWaitCallsShareTheHeldAnswerUntilTheReleaseIsAnnounced() {
-		RedisLockRegistry holder = instance();
-		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(10)));
+	void noWaitCallsShareTheHeldAnswerUntilTheReleaseIsAnnouncedWhenReleasesAreNotAwaited() {
+		RedisLockRegistry holder = instance((b) -> b.awaitRelease(false));
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(10)).awaitRelease(false));
 		LockHandle held = holder.acquire("shared", Duration.ofSeconds(1));
 		// (an answer that races with the subscription's own wake-up is not kept: ask
 		// until one is)
@@ -564,9 +564,9 @@ class RedisLockRegistryTests {
 	}
 
 	@Test
-	void aHeldAnswerIsNotSharedWhenReleasesAreAwaited() {
+	void aHeldAnswerIsNotSharedByDefault() {
 		RedisLockRegistry holder = instance();
-		RedisLockRegistry strict = instance((b) -> b.awaitRelease(true));
+		RedisLockRegistry strict = instance();
 		LockHandle held = holder.acquire("strict", Duration.ofSeconds(1));
 		long before = scriptCalls();
 		for (int i = 0; i < 20; i++) {
@@ -579,8 +579,8 @@ class RedisLockRegistryTests {
 	@Test
 	void aSharedHeldAnswerEndsWithTheHoldersLeaseOrAKeptRelease() {
 		// the holder stops renewing (closed, not released): only its lease ends the lock
-		RedisLockRegistry crashed = instance((b) -> b.defaultLeaseTime(Duration.ofMillis(500)));
-		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)));
+		RedisLockRegistry crashed = instance((b) -> b.defaultLeaseTime(Duration.ofMillis(500)).awaitRelease(false));
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)).awaitRelease(false));
 		crashed.acquire("expiring", Duration.ofSeconds(1));
 		assertThat(other.tryAcquire("expiring")).isEmpty();
 		crashed.close();
@@ -591,7 +591,7 @@ class RedisLockRegistryTests {
 
 		// a release that keeps the key a while announces it too, so the other instance
 		// asks again instead of answering "held" until its recheck interval
-		RedisLockRegistry holder = instance();
+		RedisLockRegistry holder = instance((b) -> b.awaitRelease(false));
 		LockHandle held = holder.acquire("kept", Duration.ofSeconds(1));
 		assertThat(other.tryAcquire("kept")).isEmpty();
 		held.release(Duration.ofMillis(300));
@@ -603,8 +603,8 @@ class RedisLockRegistryTests {
 
 	@Test
 	void aRedisRestartEndsEverySharedHeldAnswer() {
-		RedisLockRegistry holder = instance();
-		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)));
+		RedisLockRegistry holder = instance((b) -> b.awaitRelease(false));
+		RedisLockRegistry other = instance((b) -> b.recheckInterval(Duration.ofSeconds(30)).awaitRelease(false));
 		holder.acquire("restarted", Duration.ofSeconds(1));
 		assertThat(other.tryAcquire("restarted")).isEmpty();
 		// the key is gone with the restart (no persistence); no release is announced
