@@ -311,9 +311,14 @@ final class RedisCalls {
 	 * user whose ACL lacks {@code +script|load} still works, through the fallback.
 	 */
 	private void loadScripts(RedisScriptingAsyncCommands<String, String> scripting) throws Exception {
-		for (RedisScript script : this.scripts) {
+		// sent together: one round trip
+		List<CompletableFuture<String>> loads = this.scripts.stream()
+			.map((script) -> scripting.scriptLoad(script.source()).toCompletableFuture())
+			.toList();
+		long deadline = System.nanoTime() + this.timeoutNanos;
+		for (CompletableFuture<String> load : loads) {
 			try {
-				scripting.scriptLoad(script.source()).get(this.timeoutNanos, TimeUnit.NANOSECONDS);
+				load.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
 			}
 			catch (ExecutionException ex) {
 				if (!(ex.getCause() instanceof RedisCommandExecutionException)) {

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -138,6 +140,53 @@ class CommandPipelineTests {
 		assertThat(unanswered.join()).isEqualTo("OK");
 		assertThat(buffered.join()).isEqualTo("OK");
 		assertThat(next.join()).isEqualTo("OK");
+	}
+
+	@Test
+	void aBufferedCommandNobodyFlushesIsWrittenByTheStaleTimer() throws Exception {
+		FaultProxy proxy = proxy();
+		StatefulRedisConnection<String, String> connection = connectThrough(proxy);
+		ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+		try {
+			CommandPipeline pipeline = new CommandPipeline(connection, true, TimeUnit.MILLISECONDS.toNanos(10),
+					System::nanoTime, timer);
+			RedisAsyncCommands<String, String> commands = connection.async();
+			pipeline.send(() -> commands.set("warm", "1"), true).join();
+			redis.server().pause();
+			// an awaited command that gets no answer, and one buffered behind it; no
+			// further command comes
+			CompletableFuture<String> unanswered = pipeline.send(() -> commands.set("a", "1"), true);
+			long afterFirst = proxy.forwardedBytes();
+			CompletableFuture<String> buffered = pipeline.send(() -> commands.set("b", "1"), false);
+			await().atMost(Duration.ofSeconds(2)).until(() -> proxy.forwardedBytes() > afterFirst);
+			assertThat(unanswered).isNotDone();
+			redis.server().resume();
+			assertThat(buffered.get(5, TimeUnit.SECONDS)).isEqualTo("OK");
+		}
+		finally {
+			redis.server().resume();
+			timer.shutdownNow();
+		}
+	}
+
+	@Test
+	void theDriverDoesNotWriteABufferedCommandAfterAReconnectButFlushAllDoes() {
+		FaultProxy proxy = proxy();
+		StatefulRedisConnection<String, String> connection = connectThrough(proxy);
+		CommandPipeline pipeline = batching(connection);
+		RedisAsyncCommands<String, String> commands = connection.async();
+		pipeline.send(() -> commands.set("warm", "1"), true).join();
+		proxy.refuse(true);
+		proxy.cutAll();
+		await().atMost(Duration.ofSeconds(5)).until(() -> !connection.isOpen());
+		// written to the driver's buffer while disconnected: its flush does nothing then
+		CompletableFuture<String> written = pipeline.send(() -> commands.set("while-down", "1"), true);
+		proxy.refuse(false);
+		await().atMost(Duration.ofSeconds(30)).until(connection::isOpen);
+		// the driver re-sends only what was in flight or queued as disconnected
+		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !written.isDone());
+		pipeline.flushAll();
+		assertThat(written.join()).isEqualTo("OK");
 	}
 
 }
