@@ -64,12 +64,11 @@ public abstract class LockRegistryContractTests {
 
 	/** Runs {@code task} on another thread and waits for its result. */
 	/**
-	 * Takes {@code key} from the other instance after it was released here, waiting a
-	 * little: with a release that is not awaited the other instance may see the lock for
-	 * as long as the release takes to reach the store (not for the lease).
+	 * Takes {@code key} from the other instance, without waiting, after it was released
+	 * here: once {@code release()} returned the key is free everywhere.
 	 */
 	protected Optional<LockHandle> takeOnOtherInstance(String key) throws Exception {
-		return onOtherThread(() -> Optional.of(otherInstance().acquire(key, Duration.ofSeconds(5))));
+		return onOtherThread(() -> otherInstance().tryAcquire(key));
 	}
 
 	protected <T> T onOtherThread(java.util.concurrent.Callable<T> task) throws Exception {
@@ -362,6 +361,25 @@ public abstract class LockRegistryContractTests {
 		assertThat(after).isPresent();
 		after.get().release();
 		assertThat(registry().callWithLock("kate", Duration.ofSeconds(1), () -> 42)).isEqualTo(42);
+	}
+
+	@Test
+	void aWaitOrHoldOfAnyLengthMeansForeverWithoutOverflow() throws Exception {
+		Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+		LockHandle handle = registry().acquire(LockRequest.of("forever").withWaitTime(forever));
+		CountDownLatch started = new CountDownLatch(1);
+		Future<LockHandle> waiter = startOnOtherThread(() -> {
+			started.countDown();
+			return otherInstance().acquire(LockRequest.of("forever").withWaitTime(forever));
+		});
+		assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+		// still waiting, not timed out at once by an overflowed deadline
+		await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> !waiter.isDone());
+		handle.release();
+		LockHandle next = waiter.get(10, TimeUnit.SECONDS);
+		// a hold of a thousand years keeps the key, it does not expire at once
+		next.release(Duration.ofDays(365L * 1000));
+		assertThat(onOtherThread(() -> registry().tryAcquire("forever"))).isEmpty();
 	}
 
 }
