@@ -30,7 +30,11 @@ public interface LockHandle extends AutoCloseable {
 
 	/**
 	 * Registers a callback run once if the lock is lost while held (lease expired, taken
-	 * over, or not renewable in time). Runs at once when the lock is already lost.
+	 * over, or not renewable in time). It runs on the registry's event thread
+	 * ({@code user-lock-events}), one callback or listener at a time in the order of the
+	 * events, never on the thread that renews leases: a slow callback delays other
+	 * callbacks, not renewals. When the lock is already lost it runs at once, on the
+	 * calling thread. Use {@link #isHeld()} where the answer must not wait for a thread.
 	 */
 	void onLost(Consumer<LockHandle> callback);
 

@@ -1,8 +1,11 @@
 package io.github.userlock;
 
 /**
- * Receives lock events of a registry. Called on the registry's internal threads: return
- * quickly.
+ * Receives lock events of a registry. Called on the registry's event thread
+ * ({@code user-lock-events}), one event at a time in the order they happened, together
+ * with the handles' {@link LockHandle#onLost lost-callbacks}: a slow listener delays the
+ * other listeners and callbacks, never a renewal or a lock call. Return quickly all the
+ * same.
  */
 public interface LockListener {
 
