@@ -200,11 +200,12 @@ class MultiProcessLockTests {
 		Map<String, String> stalledSettings = new LinkedHashMap<>(settings);
 		// its threads stay in their critical section for the whole stall
 		stalledSettings.put("dataTimeoutMillis", "30000");
-		// a long pause between read and write: a thread caught by the stall is almost
-		// surely
-		// before its write (which the fence then refuses), not with a write already
-		// applied
-		stalledSettings.put("workMicros", "10000");
+		// a long pause between read and write (50 ms, against a release of well under
+		// a millisecond): a thread caught by the stall is almost surely before its write
+		// (which the fence then refuses), not with a write already applied, nor in its
+		// release (awaited by default, it would fail after the command timeout and end
+		// the acquisition before a lease has passed)
+		stalledSettings.put("workMicros", "50000");
 		Worker stalled = this.workers.start(proxy.port(), stalledSettings);
 		this.workers.start(redis.server().port(), settings);
 		this.workers.start(redis.server().port(), settings);
