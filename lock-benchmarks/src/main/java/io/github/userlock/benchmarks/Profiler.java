@@ -1,0 +1,196 @@
+package io.github.userlock.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * {@code --profile}: runs each selected throughput scenario for each selected library
+ * once (after the usual warm-up) under a JFR recording with the {@code profile} settings,
+ * writes the {@code .jfr} file and prints where the time went, per acquire + release
+ * cycle: CPU of the calling threads, the Netty I/O threads and the rest of the JVM
+ * (thread CPU time), their context switches (thread hand-offs), redis-server CPU
+ * ({@code INFO cpu}), Redis calls and time inside Redis per script call
+ * ({@code INFO commandstats}), the threads' parks (JFR {@code jdk.ThreadPark}, every one)
+ * and the hottest frames of the Java code (JFR execution samples; time in native code and
+ * in the kernel, such as socket writes and {@code epoll_wait}, is not sampled there but
+ * is in the thread CPU time).
+ */
+final class Profiler {
+
+	private static final int TOP_FRAMES = 12;
+
+	private final ScenarioRunner runner;
+
+	private final RedisAdmin admin;
+
+	private final Path out;
+
+	Profiler(ScenarioRunner runner, RedisAdmin admin, Path out) {
+		this.runner = runner;
+		this.admin = admin;
+		this.out = out;
+	}
+
+	void profile(Scenario scenario, Library library, Duration duration) throws Exception {
+		Files.createDirectories(this.out);
+		Path file = this.out.resolve("profile-" + scenario.id() + "-" + library.id() + ".jfr");
+		System.out.printf(Locale.ROOT, "%n=== profile: %s %s / %s, %s under JFR ===%n", scenario.number(),
+				scenario.title(), library.id(), duration);
+		this.runner.profile(scenario, library, duration, new Window(file));
+	}
+
+	private final class Window implements ScenarioRunner.Probe {
+
+		private final Path file;
+
+		private Recording recording;
+
+		private RedisAdmin.Window redisWindow;
+
+		private long redisCpu;
+
+		private long processCpu;
+
+		private Map<Long, ThreadStats.Counters> javaThreads;
+
+		private Map<Long, ThreadStats.Counters> nativeThreads;
+
+		private long start;
+
+		Window(Path file) {
+			this.file = file;
+		}
+
+		@Override
+		public void begin() throws IOException, ParseException {
+			this.recording = new Recording(Configuration.getConfiguration("profile"));
+			this.recording.enable("jdk.ThreadPark").withThreshold(Duration.ZERO).withoutStackTrace();
+			this.recording.setDestination(this.file);
+			this.recording.start();
+			this.redisWindow = Profiler.this.admin.beginStats();
+			this.redisCpu = Profiler.this.admin.serverCpuMicros();
+			this.javaThreads = ThreadStats.javaThreads();
+			this.nativeThreads = ThreadStats.nativeThreads();
+			this.processCpu = ProcessCpu.nanos();
+			this.start = System.nanoTime();
+		}
+
+		@Override
+		public void end(long acquisitions, Map<String, ThreadStats.Usage> callers) throws IOException {
+			double seconds = (System.nanoTime() - this.start) / 1e9;
+			long process = ProcessCpu.nanos() - this.processCpu;
+			Map<String, ThreadStats.Usage> usage = ThreadStats.newUsage();
+			ThreadStats.addDelta(this.javaThreads, ThreadStats.javaThreads(), usage);
+			ThreadStats.addDelta(this.nativeThreads, ThreadStats.nativeThreads(), usage);
+			long redis = Profiler.this.admin.serverCpuMicros() - this.redisCpu;
+			CallCounts calls = this.redisWindow.end();
+			this.recording.stop();
+			this.recording.close();
+			// the calling threads ended before the snapshot: theirs come from themselves
+			usage.put(ThreadStats.CALLERS, callers.get(ThreadStats.CALLERS));
+			print(acquisitions, seconds, process, usage, redis, calls);
+		}
+
+		private void print(long acquisitions, double seconds, long process, Map<String, ThreadStats.Usage> usage,
+				long redisCpuMicros, CallCounts calls) throws IOException {
+			double n = Math.max(acquisitions, 1);
+			System.out.printf(Locale.ROOT,
+					"%,d acquire + release cycles in %.1f s (%,.0f/s, slowed by the recording)%n", acquisitions,
+					seconds, acquisitions / seconds);
+			System.out.printf(Locale.ROOT, "client CPU per cycle (JVM process): %.1f µs%n", process / 1e3 / n);
+			long named = 0;
+			for (Map.Entry<String, ThreadStats.Usage> e : usage.entrySet()) {
+				ThreadStats.Usage u = e.getValue();
+				if (!e.getKey().equals(ThreadStats.OTHER)) {
+					named += u.cpuNanos.get();
+				}
+				System.out.printf(Locale.ROOT,
+						"  %-18s CPU %6.1f µs/cycle, context switches %.2f voluntary + %.2f involuntary per cycle%n",
+						e.getKey(),
+						e.getKey().equals(ThreadStats.OTHER) ? (process - named) / 1e3 / n : u.cpuNanos.get() / 1e3 / n,
+						u.voluntary.get() / n, u.involuntary.get() / n);
+			}
+			System.out.printf(Locale.ROOT, "  (%s: the process total minus the two groups above)%n", ThreadStats.OTHER);
+			System.out.printf(Locale.ROOT, "redis-server CPU per cycle (INFO cpu): %.1f µs (%.0f%% of a core)%n",
+					redisCpuMicros / n, redisCpuMicros / 1e4 / seconds);
+			StringBuilder perScript = new StringBuilder();
+			calls.commandStats().forEach((name, count) -> {
+				long micros = calls.commandMicros().getOrDefault(name, 0L);
+				perScript.append(String.format(Locale.ROOT, "%n  %-10s %.2f calls/cycle, %.2f µs/call in Redis", name,
+						count / n, (double) micros / count));
+			});
+			System.out.printf(Locale.ROOT,
+					"Redis commands (INFO commandstats; script times include their commands):%s%n", perScript);
+			summarizeRecording(n);
+			System.out.println("JFR recording: " + this.file.toAbsolutePath());
+		}
+
+		private void summarizeRecording(double cycles) throws IOException {
+			Map<String, Map<String, Integer>> frames = new HashMap<>();
+			Map<String, Integer> samples = new HashMap<>();
+			Map<String, Integer> parks = new HashMap<>();
+			for (RecordedEvent event : RecordingFile.readAllEvents(this.file)) {
+				String type = event.getEventType().getName();
+				if (type.equals("jdk.ExecutionSample")) {
+					String group = group(event.getThread("sampledThread"));
+					samples.merge(group, 1, Integer::sum);
+					if (event.getStackTrace() != null && !event.getStackTrace().getFrames().isEmpty()) {
+						RecordedFrame top = event.getStackTrace().getFrames().get(0);
+						String frame = top.getMethod().getType().getName() + "." + top.getMethod().getName();
+						frames.computeIfAbsent(group, (g) -> new HashMap<>()).merge(frame, 1, Integer::sum);
+					}
+				}
+				else if (type.equals("jdk.ThreadPark") && event.getThread() != null) {
+					parks.merge(group(event.getThread()), 1, Integer::sum);
+				}
+			}
+			System.out.print("thread parks per cycle (JFR jdk.ThreadPark):");
+			for (String group : ThreadStats.GROUPS) {
+				System.out.printf(Locale.ROOT, " %s %.2f;", group, parks.getOrDefault(group, 0) / cycles);
+			}
+			System.out.println();
+			for (String group : ThreadStats.GROUPS) {
+				int total = samples.getOrDefault(group, 0);
+				System.out.printf(Locale.ROOT, "hottest Java frames, %s (%d execution samples, self time):%n", group,
+						total);
+				frames.getOrDefault(group, Map.of())
+					.entrySet()
+					.stream()
+					.sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+					.limit(TOP_FRAMES)
+					.forEach((e) -> System.out.printf(Locale.ROOT, "  %5.1f%%  %s%n", 100.0 * e.getValue() / total,
+							e.getKey()));
+			}
+		}
+
+		private static String group(RecordedThread thread) {
+			if (thread == null) {
+				return ThreadStats.OTHER;
+			}
+			String name = (thread.getJavaName() != null) ? thread.getJavaName() : thread.getOSName();
+			return ThreadStats.group((name != null) ? name : "");
+		}
+
+	}
+
+	static List<Scenario> profilable(Iterable<Scenario> scenarios) {
+		return java.util.stream.StreamSupport.stream(scenarios.spliterator(), false)
+			.filter(Scenario::isThroughput)
+			.toList();
+	}
+
+}
