@@ -65,22 +65,26 @@ final class ScenarioRunner {
 		};
 	}
 
-	/** What the profiler does around the one profiled iteration. */
+	/** What the profiler does around each profiled iteration. */
 	interface Probe {
 
-		void begin() throws Exception;
+		/** How many iterations to run, each between a begin and an end. */
+		int iterations();
+
+		void begin(int iteration) throws Exception;
 
 		/**
+		 * @param iteration the iteration, from 0
 		 * @param acquisitions acquire + release cycles in the iteration
 		 * @param callers what the calling threads used, measured by themselves
 		 */
-		void end(long acquisitions, Map<String, ThreadStats.Usage> callers) throws Exception;
+		void end(int iteration, long acquisitions, Map<String, ThreadStats.Usage> callers) throws Exception;
 
 	}
 
 	/**
 	 * Opens the instances of a throughput scenario, warms up as a measured run does, then
-	 * runs one iteration of {@code duration} between {@code probe}'s begin and end.
+	 * runs the probe's iterations of {@code duration}, each between its begin and end.
 	 */
 	void profile(Scenario scenario, Library library, Duration duration, Probe probe) throws Exception {
 		this.admin.flushAll();
@@ -90,16 +94,19 @@ final class ScenarioRunner {
 			Shared shared = new Shared();
 			runIteration(clients, load.threadsPerInstance(), load.keys(), load.holdNanos(), this.options.warmup, shared,
 					null, null, null);
-			AtomicLongArray counts = new AtomicLongArray(load.instances());
-			shared.callerUsage = ThreadStats.newUsage();
-			probe.begin();
-			runIteration(clients, load.threadsPerInstance(), load.keys(), load.holdNanos(), duration, shared, null,
-					null, counts);
-			long acquisitions = 0;
-			for (int i = 0; i < counts.length(); i++) {
-				acquisitions += counts.get(i);
+			for (int i = 0; i < probe.iterations(); i++) {
+				AtomicLongArray counts = new AtomicLongArray(load.instances());
+				Map<String, ThreadStats.Usage> callers = ThreadStats.newUsage();
+				shared.callerUsage = callers;
+				probe.begin(i);
+				runIteration(clients, load.threadsPerInstance(), load.keys(), load.holdNanos(), duration, shared, null,
+						null, counts);
+				long acquisitions = 0;
+				for (int j = 0; j < counts.length(); j++) {
+					acquisitions += counts.get(j);
+				}
+				probe.end(i, acquisitions, callers);
 			}
-			probe.end(acquisitions, shared.callerUsage);
 			if (!shared.violations.isEmpty()) {
 				System.out.println("    VIOLATIONS: " + shared.violations);
 			}
