@@ -55,7 +55,9 @@ public final class LockBenchmarks {
 			ScenarioRunner runner = new ScenarioRunner(options, admin, settings);
 			if (options.profile) {
 				Profiler profiler = new Profiler(runner, admin, options.profileOut);
-				System.out.println("The machine's load while profiling (uptime): " + loadAverage());
+				System.out.println("The machine's load while profiling (/proc/loadavg): " + loadAverage());
+				System.out.println("Warming up every library (unmeasured) ...");
+				runner.warmUpAll(options.libraries);
 				for (Scenario scenario : Profiler.profilable(options.scenarios)) {
 					for (Library library : options.libraries) {
 						profiler.profile(scenario, library, options.duration);

@@ -132,13 +132,36 @@ final class Profiler {
 			}
 			long process = ProcessCpu.nanos() - this.processCpu;
 			Map<String, ThreadStats.Usage> usage = ThreadStats.newUsage();
-			ThreadStats.addDelta(this.javaThreads, ThreadStats.javaThreads(), usage);
+			Map<Long, ThreadStats.Counters> javaNow = ThreadStats.javaThreads();
+			ThreadStats.addDelta(this.javaThreads, javaNow, usage);
 			ThreadStats.addDelta(this.nativeThreads, ThreadStats.nativeThreads(), usage);
 			long redis = Profiler.this.admin.serverCpuMicros() - this.redisCpu;
 			CallCounts calls = this.redisWindow.end();
 			// the calling threads ended before the snapshot: theirs come from themselves
 			usage.put(ThreadStats.CALLERS, callers.get(ThreadStats.CALLERS));
 			print(acquisitions, seconds, process, usage, redis, calls);
+			printBusiestThreads(javaNow, Math.max(acquisitions, 1));
+		}
+
+		/**
+		 * The live threads (the callers excepted: they end with the iteration) that used
+		 * the most CPU.
+		 */
+		private void printBusiestThreads(Map<Long, ThreadStats.Counters> now, double cycles) {
+			Map<String, Long> byName = new HashMap<>();
+			now.forEach((id, counters) -> {
+				ThreadStats.Counters then = this.javaThreads.get(id);
+				if (then != null && then.name().equals(counters.name())) {
+					byName.merge(counters.name(), counters.cpuNanos() - then.cpuNanos(), Long::sum);
+				}
+			});
+			System.out.print("busiest live threads besides the callers (CPU µs/cycle):");
+			byName.entrySet()
+				.stream()
+				.sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+				.limit(8)
+				.forEach((e) -> System.out.printf(Locale.ROOT, " %s %.1f;", e.getKey(), e.getValue() / 1e3 / cycles));
+			System.out.println();
 		}
 
 		private void print(long acquisitions, double seconds, long process, Map<String, ThreadStats.Usage> usage,
