@@ -195,7 +195,8 @@ public final class LockBenchmarks {
 			.append("time (`INFO cpu`, used_cpu_sys + used_cpu_user) over the timed part divided by its acquisitions; ")
 			.append("client CPU/acq = CPU time of the benchmark JVM process (`OperatingSystemMXBean#getProcessCpuTime`) ")
 			.append("over the timed part divided by its acquisitions: every instance of the row together, plus the ")
-			.append("harness's threads, the JIT and the GC.\n\n");
+			.append("harness's threads, the JIT and the GC (scenario 4: per round, including the start of the round's ")
+			.append("200 threads).\n\n");
 		List<String> ratios = report.ratios();
 		if (!ratios.isEmpty()) {
 			md.append("## Ours vs the best peer\n\n");

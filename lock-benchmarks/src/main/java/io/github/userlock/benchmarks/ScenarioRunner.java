@@ -127,9 +127,15 @@ final class ScenarioRunner {
 			this.admin.flushAll();
 			List<LockClient> clients = open(library, 2, this.settings);
 			try {
-				runIteration(clients, 8, KeyChoice.RANDOM_10K, 0, this.options.warmup, new Shared(), null, null, null);
-				runIteration(clients.subList(0, 1), 1, KeyChoice.FRESH, 0, this.options.warmup, new Shared(), null,
-						null, null);
+				Shared shared = new Shared();
+				runIteration(clients, 8, KeyChoice.RANDOM_10K, 0, this.options.warmup, shared, null, null, null);
+				runIteration(clients.subList(0, 1), 1, KeyChoice.FRESH, 0, this.options.warmup, shared, null, null,
+						null);
+				// unmeasured, but what went wrong is still worth knowing (e.g. a first
+				// connect that timed out)
+				for (String violation : shared.violations) {
+					System.out.println("  warm-up of " + library.id() + ": " + violation);
+				}
 			}
 			finally {
 				close(clients);
