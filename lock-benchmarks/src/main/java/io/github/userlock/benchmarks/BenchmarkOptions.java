@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** Command-line options; {@code --help} prints them. */
@@ -13,7 +15,12 @@ final class BenchmarkOptions {
 
 	static final String USAGE = """
 			Usage: java -jar lock-benchmarks/target/lock-benchmarks.jar [options]
-			  --libs=ours,redisson,si-spin,si-pubsub   libraries to compare (default: all)
+			  --libs=ours,ours-fast,redisson,si-spin   rows to compare (default: all): ours (the starter,
+			                                           lock.await-release=true), ours-fast (the opt-in
+			                                           lock.await-release=false), ours-bare (extra: bare client),
+			                                           redisson, si-spin, si-pubsub (Spring Integration as Boot
+			                                           manages it), si71-spin, si71-pubsub (newest 7.1.x)
+			  --lock-property=lock.name=value          a lock.* property for the starter rows (repeatable)
 			  --scenarios=1,2,3,4,5                    or uncontended,many-users,hot-key,hot-key-1ms,burst,long-holds
 			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 20s holds
 			  --warmup=5s --iterations=3 --duration=5s warm-up and measured iterations of scenarios 1-3
@@ -22,6 +29,10 @@ final class BenchmarkOptions {
 			  --lease=30s                              lease of every library (renewal every lease/3)
 			  --out=docs                               where BENCHMARKS.md and benchmarks.svg go
 			  --no-write                               print only
+			  --profile                                instead of the benchmark: each selected throughput scenario
+			                                           and row once under JFR (--duration long, after --warmup);
+			                                           prints CPU, hand-offs, Redis time per cycle, top frames
+			  --profile-out=lock-benchmarks/target/profiles   where the .jfr files go
 			""";
 
 	List<Library> libraries = new ArrayList<>(List.of(Library.values()));
@@ -47,6 +58,12 @@ final class BenchmarkOptions {
 	Path out = Path.of("docs");
 
 	boolean write = true;
+
+	final Map<String, String> lockProperties = new LinkedHashMap<>();
+
+	boolean profile;
+
+	Path profileOut = Path.of("lock-benchmarks", "target", "profiles");
 
 	boolean quick;
 
@@ -107,6 +124,16 @@ final class BenchmarkOptions {
 				case "--hold-locks" -> options.holdLocks = positive(name, value);
 				case "--lease" -> options.lease = duration(value);
 				case "--out" -> options.out = Path.of(value);
+				case "--lock-property" -> {
+					int eq = value.indexOf('=');
+					if (eq <= 0 || !value.startsWith("lock.")) {
+						throw new IllegalArgumentException(
+								"--lock-property needs lock.name=value, was '" + value + "'");
+					}
+					options.lockProperties.put(value.substring(0, eq), value.substring(eq + 1));
+				}
+				case "--profile" -> options.profile = true;
+				case "--profile-out" -> options.profileOut = Path.of(value);
 				default -> throw new IllegalArgumentException("Unknown option '" + arg + "'\n" + USAGE);
 			}
 		}

@@ -11,14 +11,16 @@ import java.util.TreeMap;
  * @param clientCalls commands the clients sent (round trips; a script call counts once)
  * @param inScripts commands run inside Lua scripts
  * @param commandStats the {@code INFO commandstats} delta, both kinds together
+ * @param commandMicros the {@code INFO commandstats} delta of {@code usec}: time Redis
+ * spent executing each command (a script's includes the commands it ran)
  * @param truncated whether the slow log overflowed (the split is then incomplete)
  */
 record CallCounts(Map<String, Long> clientCalls, Map<String, Long> inScripts, Map<String, Long> commandStats,
-		boolean truncated) {
+		Map<String, Long> commandMicros, boolean truncated) {
 
 	static final Set<String> SCRIPT_COMMANDS = Set.of("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro");
 
-	static final CallCounts NONE = new CallCounts(Map.of(), Map.of(), Map.of(), false);
+	static final CallCounts NONE = new CallCounts(Map.of(), Map.of(), Map.of(), Map.of(), false);
 
 	long clientTotal() {
 		return total(this.clientCalls);
@@ -46,9 +48,24 @@ record CallCounts(Map<String, Long> clientCalls, Map<String, Long> inScripts, Ma
 		return total(this.commandStats);
 	}
 
+	/**
+	 * Microseconds Redis spent per call of the script commands (EVAL, EVALSHA, ...), from
+	 * {@code INFO commandstats}; NaN without script calls.
+	 */
+	double scriptMicrosPerCall() {
+		long calls = 0;
+		long micros = 0;
+		for (String name : SCRIPT_COMMANDS) {
+			calls += this.commandStats.getOrDefault(name, 0L);
+			micros += this.commandMicros.getOrDefault(name, 0L);
+		}
+		return (calls > 0) ? (double) micros / calls : Double.NaN;
+	}
+
 	CallCounts plus(CallCounts other) {
 		return new CallCounts(sum(this.clientCalls, other.clientCalls), sum(this.inScripts, other.inScripts),
-				sum(this.commandStats, other.commandStats), this.truncated || other.truncated);
+				sum(this.commandStats, other.commandStats), sum(this.commandMicros, other.commandMicros),
+				this.truncated || other.truncated);
 	}
 
 	private static long total(Map<String, Long> counts) {

@@ -1,36 +1,59 @@
 package io.github.userlock.benchmarks;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 
-import org.springframework.integration.redis.util.RedisLockRegistry.RedisLockType;
-
-/** The lock libraries the benchmark compares, by the name used on the command line. */
+/**
+ * The rows of the benchmark, by the name used on the command line. Ours and the peers are
+ * each built as their users get them (see {@link BootInstance}); {@code ours-bare} is an
+ * extra row on a bare Lettuce client that no target is judged on.
+ */
 enum Library {
 
-	OURS("ours", "lock-spring-boot-starter RedisLockRegistry (defaults: release sent, not awaited)",
-			(settings) -> new UserLockClient(settings, false)),
+	OURS("ours",
+			"the starter as users get it (Boot context, Boot's Lettuce connection factory), "
+					+ "lock.await-release=true: the contract, the default after the engine change",
+			Map.of("lock.await-release", "true")),
 
-	OURS_AWAITED("ours-awaited", "lock-spring-boot-starter RedisLockRegistry, awaitRelease(true)",
-			(settings) -> new UserLockClient(settings, true)),
+	OURS_FAST("ours-fast", "the starter as users get it, lock.await-release=false: the opt-in fast mode",
+			Map.of("lock.await-release", "false")),
 
-	REDISSON("redisson", "Redisson 3.52.0 RLock (watchdog)", RedissonLockClient::new),
+	OURS_BARE("ours-bare",
+			"extra, not judged: RedisLockRegistry.builder on a bare Lettuce RedisClient, awaitRelease(true)", null),
 
-	SI_SPIN("si-spin", "Spring Integration RedisLockRegistry SPIN_LOCK",
-			(settings) -> new SpringIntegrationLockClient(settings, RedisLockType.SPIN_LOCK)),
+	REDISSON("redisson", "Redisson RLock (watchdog) on a RedissonClient with its default config", null),
 
-	SI_PUBSUB("si-pubsub", "Spring Integration RedisLockRegistry PUB_SUB",
-			(settings) -> new SpringIntegrationLockClient(settings, RedisLockType.PUB_SUB_LOCK));
+	SI_SPIN("si-spin",
+			"Spring Integration (version Boot manages) RedisLockRegistry SPIN_LOCK on Boot's "
+					+ "LettuceConnectionFactory",
+			null),
+
+	SI_PUBSUB("si-pubsub",
+			"Spring Integration (version Boot manages) RedisLockRegistry PUB_SUB_LOCK on Boot's "
+					+ "LettuceConnectionFactory",
+			null),
+
+	SI_NEWEST_SPIN("si71-spin",
+			"Spring Integration (newest 7.1.x, on the Boot 4.1.x stack that manages it) RedisLockRegistry SPIN_LOCK "
+					+ "on Boot's LettuceConnectionFactory",
+			null),
+
+	SI_NEWEST_PUBSUB("si71-pubsub",
+			"Spring Integration (newest 7.1.x, on the Boot 4.1.x stack that manages it) RedisLockRegistry "
+					+ "PUB_SUB_LOCK on Boot's LettuceConnectionFactory",
+			null);
 
 	private final String id;
 
 	private final String description;
 
-	private final Function<ClientSettings, LockClient> factory;
+	private final Map<String, String> lockProperties;
 
-	Library(String id, String description, Function<ClientSettings, LockClient> factory) {
+	Library(String id, String description, Map<String, String> lockProperties) {
 		this.id = id;
 		this.description = description;
-		this.factory = factory;
+		this.lockProperties = (lockProperties != null) ? lockProperties : Map.of();
 	}
 
 	String id() {
@@ -41,22 +64,55 @@ enum Library {
 		return this.description;
 	}
 
+	/** The {@code lock.*} properties of the row (ours through the starter only). */
+	Map<String, String> lockProperties() {
+		return this.lockProperties;
+	}
+
 	boolean isPeer() {
-		return this != OURS && this != OURS_AWAITED;
+		return this == REDISSON || this == SI_SPIN || this == SI_PUBSUB || this == SI_NEWEST_SPIN
+				|| this == SI_NEWEST_PUBSUB;
+	}
+
+	/** The rows of ours whose targets are judged: the contract and the opt-in. */
+	boolean isJudged() {
+		return this == OURS || this == OURS_FAST;
+	}
+
+	/** How the row is labelled in verdicts: the opt-in says so. */
+	String label() {
+		return (this == OURS_FAST) ? "ours-fast (opt-in)" : this.id;
 	}
 
 	LockClient open(ClientSettings settings) {
-		return this.factory.apply(settings);
+		Function<ClientSettings, LockClient> factory = switch (this) {
+			case OURS, OURS_FAST -> (s) -> new StarterLockClient(s, properties(s));
+			case OURS_BARE -> (s) -> new UserLockClient(s, true);
+			case REDISSON -> RedissonLockClient::new;
+			case SI_SPIN -> (s) -> new SpringIntegrationLockClient(s, false, "SPIN_LOCK");
+			case SI_PUBSUB -> (s) -> new SpringIntegrationLockClient(s, false, "PUB_SUB_LOCK");
+			case SI_NEWEST_SPIN -> (s) -> new SpringIntegrationLockClient(s, true, "SPIN_LOCK");
+			case SI_NEWEST_PUBSUB -> (s) -> new SpringIntegrationLockClient(s, true, "PUB_SUB_LOCK");
+		};
+		return factory.apply(settings);
+	}
+
+	/** The row's properties, then those given with {@code --lock-property}. */
+	private Map<String, String> properties(ClientSettings settings) {
+		Map<String, String> properties = new LinkedHashMap<>(this.lockProperties);
+		properties.putAll(settings.lockProperties());
+		return properties;
 	}
 
 	static Library byId(String id) {
+		StringBuilder known = new StringBuilder();
 		for (Library library : values()) {
 			if (library.id.equals(id)) {
 				return library;
 			}
+			known.append((known.length() > 0) ? ", " : "").append(library.id);
 		}
-		throw new IllegalArgumentException(
-				"Unknown library '" + id + "'; known: ours, ours-awaited, redisson, si-spin, si-pubsub");
+		throw new IllegalArgumentException("Unknown library '" + id + "'; known: " + known);
 	}
 
 }

@@ -50,8 +50,22 @@ public final class LockBenchmarks {
 			admin.nameSelf();
 			System.out.printf(Locale.ROOT, "redis-server %s on port %d (pid %d); libraries %s; scenarios %s%n",
 					RedisServerProcess.VERSION, redis.port(), redis.pid(), options.libraries, options.scenarios);
-			ClientSettings settings = new ClientSettings("127.0.0.1", redis.port(), options.lease, false);
+			ClientSettings settings = new ClientSettings("127.0.0.1", redis.port(), options.lease, false,
+					options.lockProperties);
 			ScenarioRunner runner = new ScenarioRunner(options, admin, settings);
+			if (options.profile) {
+				Profiler profiler = new Profiler(runner, admin, options.profileOut);
+				System.out.println("The machine's load while profiling (/proc/loadavg): " + loadAverage());
+				System.out.println("Warming up every library (unmeasured) ...");
+				runner.warmUpAll(options.libraries);
+				for (Scenario scenario : Profiler.profilable(options.scenarios)) {
+					for (Library library : options.libraries) {
+						profiler.profile(scenario, library, options.duration);
+					}
+				}
+				System.exit(0);
+				return;
+			}
 			System.out.println("Warming up every library (unmeasured) ...");
 			runner.warmUpAll(options.libraries);
 			List<ScenarioResult> results = new ArrayList<>();
@@ -150,10 +164,17 @@ public final class LockBenchmarks {
 			.append("` ")
 			.append(version("io.github.userlock", "lock-spring-boot-autoconfigure"))
 			.append('\n');
-		md.append("- Redisson ").append(version("org.redisson", "redisson")).append('\n');
+		md.append("- Spring Boot ")
+			.append(org.springframework.boot.SpringBootVersion.getVersion())
+			.append(": every instance of ours and of Spring Integration is a Boot application context on Boot's ")
+			.append("Lettuce connection factory, configured through properties\n");
+		md.append("- Redisson ").append(version("org.redisson", "redisson")).append(" (default config)\n");
 		md.append("- Spring Integration ")
 			.append(version("org.springframework.integration", "spring-integration-redis"))
-			.append(", Spring Data Redis ")
+			.append(" (as Boot manages it: si-spin, si-pubsub) and ")
+			.append(IsolatedSpringIntegration.version())
+			.append(" (the newest 7.1.x, in its own class loader with the Boot 4.1.x stack that manages it: ")
+			.append("si71-spin, si71-pubsub), Spring Data Redis ")
 			.append(version("org.springframework.data", "spring-data-redis"))
 			.append(", Lettuce ")
 			.append(version("io.lettuce", "lettuce-core"))
@@ -170,7 +191,12 @@ public final class LockBenchmarks {
 			.append("`tryAcquire`); calls/acq = Redis calls the clients sent per acquisition (a script call counts once; ")
 			.append("Pub/Sub subscribe calls and pings count too); scripts/acq = of those, script calls (EVAL/EVALSHA); ")
 			.append("cmds/acq = every command Redis executed, i.e. client calls plus the commands run inside scripts. ")
-			.append("Scenario 4 divides by rounds (one acquisition per round).\n\n");
+			.append("Scenario 4 divides by rounds (one acquisition per round). Redis CPU/acq = redis-server's own CPU ")
+			.append("time (`INFO cpu`, used_cpu_sys + used_cpu_user) over the timed part divided by its acquisitions; ")
+			.append("client CPU/acq = CPU time of the benchmark JVM process (`OperatingSystemMXBean#getProcessCpuTime`) ")
+			.append("over the timed part divided by its acquisitions: every instance of the row together, plus the ")
+			.append("harness's threads, the JIT and the GC (scenario 4: per round, including the start of the round's ")
+			.append("200 threads).\n\n");
 		List<String> ratios = report.ratios();
 		if (!ratios.isEmpty()) {
 			md.append("## Ours vs the best peer\n\n");
@@ -209,46 +235,64 @@ public final class LockBenchmarks {
 			md.append('\n');
 		}
 		md.append("\n## Method\n\n");
-		md.append("""
-				- Every library runs against the same redis-server, which the harness starts on a free loopback port.
-				  Each scenario runs library after library on a flushed Redis, each "instance" being its own client
-				  with its own connections: ours one `RedisLockRegistry` on its own Lettuce `RedisClient`; Redisson one
-				  `RedissonClient` (default pool) using `RLock.tryLock(wait)` / `tryLock()` without a lease time
-				  (watchdog mode); Spring Integration one `RedisLockRegistry` on its own `LettuceConnectionFactory`
-				  (`SPIN_LOCK` or `PUB_SUB`), with a renewal `TaskScheduler` in scenario 5 only. Every library keeps the
-				  same lease in Redis and renews every lease / 3.
-				- Scenarios 1-3: a warm-up, then several iterations; each thread loops acquire (wait up to 30 s),
-				  [hold], release until the iteration ends, timing each cycle. Key choice: 1 a fresh key per cycle,
-				  2 one of 10,000 keys at random, 3 one key. In scenario 3 every holder checks that it is alone and that
-				  fencing tokens strictly increase (where the library has them); handoff latency is the time from the
-				  holder's call to release to the next holder's acquire returning; shares count acquisitions per
-				  instance. The 1 ms hold parks the thread (no busy spin on 2 cores), which overshoots by ~0.1 ms.
-				- Scenario 4: per round, 200 threads (50 per instance) wait on a latch, then all call `tryAcquire` on
-				  one key at once. Each loser times its own call (thread start-up excluded); the round time runs from
-				  the latch's release to the last loser's answer; the winner holds until all losers have answered.
-				- Scenario 5: one instance acquires the locks, then the harness counts the calls made while they are
-				  held (nothing but renewal and keep-alive traffic), then releases them.
-				- Renewal period: every library renews every lease / 3 (Redisson's watchdog, Spring Integration's
-				  renewal task and ours), so scenario 5 divides by that period.
-				- Targets: "best peer" is the peer with the highest throughput in that scenario for throughput
-				  ratios, and the peer with the lowest value for p99 and for calls per acquisition (the stricter
-				  reading).
-				- Counting: timed runs leave redis-server's slow log off (logging every command cost it about a fifth
-				  of its throughput in the many-users scenario, which would blur every comparison). After the timed
-				  iterations of each scenario and library, one more iteration of the same load (at most 3 s; in
-				  scenario 4 a third as many rounds) runs with `slowlog-log-slower-than 0`, so the slow log records
-				  every command with the address of the client that sent it; commands run by a Lua script carry the
-				  script client's address `?:0`. Entries with a real address are client calls (a script call counts
-				  once), entries with `?:0` are commands run inside scripts; calls per acquisition divide by that
-				  iteration's acquisitions. `INFO commandstats` before/after is the cross-check (Redis 7 counts
-				  script-called commands there too); commands it has beyond the slow log (those flagged to skip it,
-				  such as EXEC) are added to the client calls. `INFO commandstats` is also taken over the timed
-				  iterations: "Redis calls in detail" compares its commands per acquisition with the counted ones.
-				  The harness's own connection (named `bench-admin`) and its INFO / SLOWLOG / CONFIG / FLUSHALL
-				  commands are excluded.
+		md.append(
+				"""
+						- Every library runs against the same redis-server, which the harness starts on a free loopback port.
+						  Each scenario runs library after library on a flushed Redis, each "instance" being built as its users
+						  get it, with its own connections. Ours (`ours`, `ours-fast`): a Spring Boot application context with
+						  auto-configuration and the starter on the class path, configured only through properties
+						  (`spring.data.redis.host/port`, `lock.lease-time`, the row's `lock.await-release`, any
+						  `--lock-property`); the harness calls its `LockRegistry` bean, which the starter builds on the Lettuce
+						  client of Boot's `LettuceConnectionFactory`. Spring Integration (`si-*`): the same kind of Boot context
+						  without our starter, its `RedisLockRegistry` created on Boot's `LettuceConnectionFactory` (`SPIN_LOCK`
+						  or `PUB_SUB_LOCK`), with a renewal `TaskScheduler` in scenario 5 only; `si-*` is the version Boot
+						  manages, `si71-*` the newest 7.1.x, which needs the Boot 4.1.x line that manages it (Spring Data Redis
+						  4.1, Lettuce 7) and so runs with that whole stack in a class loader of its own. Redisson: one
+						  `RedissonClient` with its default config (single server) using `RLock.tryLock(wait)` / `tryLock()`
+						  without a lease time (watchdog mode). Extra, not judged: `ours-bare`, our registry built with its
+						  builder on a bare Lettuce `RedisClient` with the release awaited (how the figures before 2026-12 were
+						  taken). Every library keeps the same lease in Redis and renews every lease / 3.
+						- Scenarios 1-3: a warm-up, then several iterations; each thread loops acquire (wait up to 30 s),
+						  [hold], release until the iteration ends, timing each cycle. Key choice: 1 a fresh key per cycle,
+						  2 one of 10,000 keys at random, 3 one key. In scenario 3 every holder checks that it is alone and that
+						  fencing tokens strictly increase (where the library has them); handoff latency is the time from the
+						  holder's call to release to the next holder's acquire returning; shares count acquisitions per
+						  instance. The 1 ms hold parks the thread (no busy spin on 2 cores), which overshoots by ~0.1 ms.
+						- Scenario 4: per round, 200 threads (50 per instance) wait on a latch, then all call `tryAcquire` on
+						  one key at once. Each loser times its own call (thread start-up excluded); the round time runs from
+						  the latch's release to the last loser's answer; the winner holds until all losers have answered.
+						- Scenario 5: one instance acquires the locks, then the harness counts the calls made while they are
+						  held (nothing but renewal and keep-alive traffic), then releases them.
+						- Renewal period: every library renews every lease / 3 (Redisson's watchdog, Spring Integration's
+						  renewal task and ours), so scenario 5 divides by that period.
+						- Targets: "best peer" is the peer with the highest throughput in that scenario for throughput
+						  ratios, and the peer with the lowest value for p99 and for calls per acquisition (the stricter
+						  reading).
+						- Counting: timed runs leave redis-server's slow log off (logging every command cost it about a fifth
+						  of its throughput in the many-users scenario, which would blur every comparison). After the timed
+						  iterations of each scenario and library, one more iteration of the same load (at most 3 s; in
+						  scenario 4 a third as many rounds) runs with `slowlog-log-slower-than 0`, so the slow log records
+						  every command with the address of the client that sent it; commands run by a Lua script carry the
+						  script client's address `?:0`. Entries with a real address are client calls (a script call counts
+						  once), entries with `?:0` are commands run inside scripts; calls per acquisition divide by that
+						  iteration's acquisitions. `INFO commandstats` before/after is the cross-check (Redis 7 counts
+						  script-called commands there too); commands it has beyond the slow log (those flagged to skip it,
+						  such as EXEC) are added to the client calls. `INFO commandstats` is also taken over the timed
+						  iterations: "Redis calls in detail" compares its commands per acquisition with the counted ones.
+						  The harness's own connection (named `bench-admin`) and its INFO / SLOWLOG / CONFIG / FLUSHALL
+						  commands are excluded.
 
-				""");
+						""");
 		return md.toString();
+	}
+
+	static String loadAverage() {
+		try {
+			return Files.readString(Path.of("/proc/loadavg")).trim();
+		}
+		catch (IOException ex) {
+			return "unknown";
+		}
 	}
 
 	static String cpuModel() {

@@ -71,13 +71,28 @@ final class RedisAdmin implements AutoCloseable {
 	}
 
 	/**
+	 * CPU time redis-server has used so far, in microseconds: {@code used_cpu_sys} plus
+	 * {@code used_cpu_user} of {@code INFO cpu} (the whole process, from its own
+	 * {@code getrusage}).
+	 */
+	long serverCpuMicros() throws IOException {
+		double seconds = 0;
+		for (String line : info("cpu").split("\r\n")) {
+			if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+				seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+			}
+		}
+		return Math.round(seconds * 1e6);
+	}
+
+	/**
 	 * Starts a counting window: turns the slow log on for every command, empties it and
 	 * snapshots the command statistics.
 	 */
 	Window begin() throws IOException {
 		command("CONFIG", "SET", "slowlog-log-slower-than", "0");
 		command("SLOWLOG", "RESET");
-		return new Window(commandStats(), true);
+		return new Window(commandStats(), commandMicros(), true);
 	}
 
 	/**
@@ -86,7 +101,7 @@ final class RedisAdmin implements AutoCloseable {
 	 * split into client calls and commands inside scripts.
 	 */
 	Window beginStats() throws IOException {
-		return new Window(commandStats(), false);
+		return new Window(commandStats(), commandMicros(), false);
 	}
 
 	/**
@@ -94,16 +109,29 @@ final class RedisAdmin implements AutoCloseable {
 	 * admin commands.
 	 */
 	Map<String, Long> commandStats() throws IOException {
+		return commandStat("calls=");
+	}
+
+	/**
+	 * Command name → microseconds Redis spent executing it, from
+	 * {@code INFO commandstats} ({@code usec}; a script's time includes the commands it
+	 * runs).
+	 */
+	Map<String, Long> commandMicros() throws IOException {
+		return commandStat("usec=");
+	}
+
+	private Map<String, Long> commandStat(String field) throws IOException {
 		Map<String, Long> stats = new TreeMap<>();
 		for (String line : info("commandstats").split("\r\n")) {
 			if (line.startsWith("cmdstat_")) {
 				// "script|load" in commandstats is logged as "script" in the slow log
 				String full = line.substring("cmdstat_".length(), line.indexOf(':'));
 				String name = full.contains("|") ? full.substring(0, full.indexOf('|')) : full;
-				int start = line.indexOf("calls=") + "calls=".length();
-				long calls = Long.parseLong(line.substring(start, line.indexOf(',', start)));
+				int start = line.indexOf(field) + field.length();
+				long value = Long.parseLong(line.substring(start, line.indexOf(',', start)));
 				if (!isAdmin(name)) {
-					stats.merge(name, calls, Long::sum);
+					stats.merge(name, value, Long::sum);
 				}
 			}
 		}
@@ -120,27 +148,24 @@ final class RedisAdmin implements AutoCloseable {
 
 		private final Map<String, Long> before;
 
+		private final Map<String, Long> microsBefore;
+
 		private final boolean counting;
 
-		private Window(Map<String, Long> before, boolean counting) {
+		private Window(Map<String, Long> before, Map<String, Long> microsBefore, boolean counting) {
 			this.before = before;
+			this.microsBefore = microsBefore;
 			this.counting = counting;
 		}
 
 		/** Ends the window and counts what happened in it. */
 		CallCounts end() throws IOException {
-			Map<String, Long> after = commandStats();
-			Map<String, Long> stats = new TreeMap<>();
-			after.forEach((name, calls) -> {
-				long delta = calls - this.before.getOrDefault(name, 0L);
-				if (delta > 0) {
-					stats.put(name, delta);
-				}
-			});
+			Map<String, Long> stats = delta(this.before, commandStats());
+			Map<String, Long> micros = delta(this.microsBefore, commandMicros());
 			if (!this.counting) {
-				return new CallCounts(Map.of(), Map.of(), stats, false);
+				return new CallCounts(Map.of(), Map.of(), stats, micros, false);
 			}
-			CallCounts counts = countSlowLog(stats);
+			CallCounts counts = countSlowLog(stats, micros);
 			command("CONFIG", "SET", "slowlog-log-slower-than", "-1");
 			command("SLOWLOG", "RESET");
 			return counts;
@@ -148,7 +173,18 @@ final class RedisAdmin implements AutoCloseable {
 
 	}
 
-	private CallCounts countSlowLog(Map<String, Long> stats) throws IOException {
+	private static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+		Map<String, Long> delta = new TreeMap<>();
+		after.forEach((name, value) -> {
+			long d = value - before.getOrDefault(name, 0L);
+			if (d > 0) {
+				delta.put(name, d);
+			}
+		});
+		return delta;
+	}
+
+	private CallCounts countSlowLog(Map<String, Long> stats, Map<String, Long> micros) throws IOException {
 		writeCommand("SLOWLOG", "GET", "-1");
 		Map<String, Long> client = new TreeMap<>();
 		Map<String, Long> inScripts = new TreeMap<>();
@@ -174,7 +210,7 @@ final class RedisAdmin implements AutoCloseable {
 				clientCalls.merge(name, calls - logged, Long::sum);
 			}
 		});
-		return new CallCounts(clientCalls, inScripts, stats, truncated);
+		return new CallCounts(clientCalls, inScripts, stats, micros, truncated);
 	}
 
 	private static List<Object> asList(Object value) {

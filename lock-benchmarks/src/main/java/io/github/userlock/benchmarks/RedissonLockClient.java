@@ -8,9 +8,11 @@ import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
 /**
- * Redisson {@code RLock} in watchdog mode: {@code tryLock(wait)} and {@code tryLock()}
- * without a lease time, so that Redisson renews the lease every
- * {@code lockWatchdogTimeout / 3}. Default connection pool.
+ * Redisson {@code RLock} in watchdog mode, as its users get it: a {@code RedissonClient}
+ * with its default config (single server, default pool), {@code tryLock(wait)} and
+ * {@code tryLock()} without a lease time, so that Redisson renews the lease every
+ * {@code lockWatchdogTimeout / 3}. The only setting made is the watchdog timeout, set to
+ * the common lease ({@code --lease}, 30 s by default: Redisson's own default).
  */
 final class RedissonLockClient extends JdkLockClient {
 

@@ -50,7 +50,12 @@ final class Report {
 	// -------------------------------------------------------------------------------------
 
 	static final String[] HEADER = { "Scenario", "Library", "ops/s", "p50", "p99", "calls/acq", "scripts/acq",
-			"cmds/acq", "Details" };
+			"cmds/acq", "Redis CPU/acq", "client CPU/acq", "Details" };
+
+	/** Columns right-aligned in the console table (the numbers). */
+	private static final int FIRST_NUMBER = 2;
+
+	private static final int LAST_NUMBER = 9;
 
 	List<String[]> rows() {
 		List<String[]> rows = new ArrayList<>();
@@ -62,6 +67,7 @@ final class Report {
 					perAcquisition ? decimal(r.clientCallsPerAcquisition()) : "-",
 					perAcquisition ? decimal(r.scriptCallsPerAcquisition()) : "-",
 					perAcquisition ? decimal(r.commandsPerAcquisition()) : "-",
+					microsDecimal(r.redisCpuMicrosPerAcquisition()), microsDecimal(r.clientCpuMicrosPerAcquisition()),
 					r.note + (r.violations.isEmpty() ? "" : " VIOLATIONS: " + r.violations.size()) });
 		}
 		return rows;
@@ -91,7 +97,7 @@ final class Report {
 
 	private static void appendRow(StringBuilder sb, String[] row, int[] widths) {
 		for (int i = 0; i < row.length; i++) {
-			boolean number = i >= 2 && i <= 7;
+			boolean number = i >= FIRST_NUMBER && i <= LAST_NUMBER;
 			String cell = number ? " ".repeat(widths[i] - row[i].length()) + row[i]
 					: row[i] + ((i < row.length - 1) ? " ".repeat(widths[i] - row[i].length()) : "");
 			sb.append(cell).append((i < row.length - 1) ? " | " : "\n");
@@ -101,7 +107,7 @@ final class Report {
 	String markdownTable() {
 		StringBuilder sb = new StringBuilder();
 		sb.append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-		sb.append("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+		sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 		for (String[] row : rows()) {
 			sb.append("| ").append(String.join(" | ", row)).append(" |\n");
 		}
@@ -113,7 +119,7 @@ final class Report {
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
-		for (Library variant : List.of(Library.OURS, Library.OURS_AWAITED)) {
+		for (Library variant : List.of(Library.OURS, Library.OURS_FAST, Library.OURS_BARE)) {
 			ratios(variant, lines);
 		}
 		return lines;
@@ -128,14 +134,14 @@ final class Report {
 			if (scenario.isThroughput()) {
 				ScenarioResult best = bestPeer(scenario).orElseThrow();
 				lines.add(String.format(Locale.ROOT, "%s %s: %s %,.0f ops/s vs best peer %s %,.0f ops/s = %.2fx",
-						scenario.number(), scenario.id(), variant.id(), ours.get().opsPerSecond, best.library.id(),
+						scenario.number(), scenario.id(), variant.label(), ours.get().opsPerSecond, best.library.id(),
 						best.opsPerSecond, ours.get().opsPerSecond / best.opsPerSecond));
 			}
 			else if (scenario == Scenario.BURST) {
 				ScenarioResult best = lowestPeer(scenario, (r) -> r.metric("roundP50Millis")).orElseThrow();
 				lines.add(String.format(Locale.ROOT,
 						"%s %s: all losers answered after %.2f ms (%s) vs %.2f ms (best peer %s) = %.2fx faster",
-						scenario.number(), scenario.id(), ours.get().metric("roundP50Millis"), variant.id(),
+						scenario.number(), scenario.id(), ours.get().metric("roundP50Millis"), variant.label(),
 						best.metric("roundP50Millis"), best.library.id(),
 						best.metric("roundP50Millis") / ours.get().metric("roundP50Millis")));
 			}
@@ -143,7 +149,7 @@ final class Report {
 				ScenarioResult best = lowestPeer(scenario, (r) -> r.metric("renewalScriptCallsPerSecond"))
 					.orElseThrow();
 				lines.add(String.format(Locale.ROOT, "%s %s: renewal script calls/s %s %.2f vs best peer %s %.2f",
-						scenario.number(), scenario.id(), variant.id(),
+						scenario.number(), scenario.id(), variant.label(),
 						ours.get().metric("renewalScriptCallsPerSecond"), best.library.id(),
 						best.metric("renewalScriptCallsPerSecond")));
 			}
@@ -157,18 +163,20 @@ final class Report {
 	}
 
 	/**
-	 * The verdicts for {@code ours} (the default configuration), then for
-	 * {@code ours-awaited} if it ran.
+	 * The verdicts for {@code ours} (the starter with the contract,
+	 * {@code lock.await-release=true}), then for the opt-in {@code ours-fast} if it ran.
+	 * Only peers built as their users get them count as peers; {@code ours-bare} is not
+	 * judged.
 	 */
 	List<Verdict> verdicts() {
 		List<Verdict> verdicts = new ArrayList<>();
 		verdicts(Library.OURS, verdicts);
-		if (this.results.stream().anyMatch((r) -> r.library == Library.OURS_AWAITED)) {
-			List<Verdict> awaited = new ArrayList<>();
-			verdicts(Library.OURS_AWAITED, awaited);
-			awaited.stream()
+		if (this.results.stream().anyMatch((r) -> r.library == Library.OURS_FAST)) {
+			List<Verdict> fast = new ArrayList<>();
+			verdicts(Library.OURS_FAST, fast);
+			fast.stream()
 				.filter((v) -> !v.target().startsWith("safety"))
-				.map((v) -> new Verdict("[ours-awaited] " + v.target(), v.status(), v.figures()))
+				.map((v) -> new Verdict("[" + Library.OURS_FAST.label() + "] " + v.target(), v.status(), v.figures()))
 				.forEach(verdicts::add);
 		}
 		return verdicts;
@@ -275,6 +283,11 @@ final class Report {
 					"; cross-check, commands executed per acquisition: %.2f counted, %.2f in the timed part",
 					r.commandsPerAcquisition(), r.timedCommandsPerAcquisition());
 		}
+		double scriptMicros = r.timedStats.scriptMicrosPerCall();
+		if (!Double.isNaN(scriptMicros)) {
+			counted += String.format(Locale.ROOT, "; in Redis per script call (commandstats, timed part) %.2f µs",
+					scriptMicros);
+		}
 		return counted;
 	}
 
@@ -302,6 +315,11 @@ final class Report {
 			return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
 		}
 		return String.format(Locale.ROOT, "%d µs", Math.round(nanos / 1e3));
+	}
+
+	/** Microseconds with one decimal, or {@code -}. */
+	static String microsDecimal(double micros) {
+		return Double.isNaN(micros) ? "-" : String.format(Locale.ROOT, "%.1f µs", micros);
 	}
 
 	static String decimal(double value) {

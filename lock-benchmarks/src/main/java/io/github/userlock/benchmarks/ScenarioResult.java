@@ -40,6 +40,12 @@ final class ScenarioResult {
 
 	long timedAcquisitions;
 
+	/** redis-server CPU time over the timed part ({@code INFO cpu}), microseconds. */
+	long redisCpuMicros = -1;
+
+	/** CPU time of the benchmark JVM over the timed part ({@link ProcessCpu}). */
+	long clientCpuNanos = -1;
+
 	/** Scenario-specific figures, by name, in insertion order. */
 	final Map<String, Double> metrics = new LinkedHashMap<>();
 
@@ -73,6 +79,18 @@ final class ScenarioResult {
 	double timedCommandsPerAcquisition() {
 		return (this.timedAcquisitions > 0) ? (double) this.timedStats.statsTotal() / this.timedAcquisitions
 				: Double.NaN;
+	}
+
+	/** redis-server CPU microseconds per acquisition of the timed part. */
+	double redisCpuMicrosPerAcquisition() {
+		return (this.timedAcquisitions > 0 && this.redisCpuMicros >= 0)
+				? (double) this.redisCpuMicros / this.timedAcquisitions : Double.NaN;
+	}
+
+	/** Benchmark JVM CPU microseconds per acquisition of the timed part. */
+	double clientCpuMicrosPerAcquisition() {
+		return (this.timedAcquisitions > 0 && this.clientCpuNanos >= 0)
+				? this.clientCpuNanos / 1e3 / this.timedAcquisitions : Double.NaN;
 	}
 
 	double metric(String name) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,14 +41,79 @@ final class ScenarioRunner {
 		this.admin.flushAll();
 		ScenarioResult result = new ScenarioResult(scenario, library);
 		switch (scenario) {
-			case UNCONTENDED -> throughput(result, 1, 1, KeyChoice.FRESH, 0);
-			case MANY_USERS -> throughput(result, 2, 8, KeyChoice.RANDOM_10K, 0);
-			case HOT_KEY -> throughput(result, 4, 4, KeyChoice.ONE, 0);
-			case HOT_KEY_1MS -> throughput(result, 4, 4, KeyChoice.ONE, TimeUnit.MILLISECONDS.toNanos(1));
+			case UNCONTENDED, MANY_USERS, HOT_KEY, HOT_KEY_1MS -> {
+				Load load = load(scenario);
+				throughput(result, load.instances(), load.threadsPerInstance(), load.keys(), load.holdNanos());
+			}
 			case BURST -> burst(result);
 			case LONG_HOLDS -> longHolds(result);
 		}
 		return result;
+	}
+
+	/** The load of a throughput scenario (1-3). */
+	private record Load(int instances, int threadsPerInstance, KeyChoice keys, long holdNanos) {
+	}
+
+	private static Load load(Scenario scenario) {
+		return switch (scenario) {
+			case UNCONTENDED -> new Load(1, 1, KeyChoice.FRESH, 0);
+			case MANY_USERS -> new Load(2, 8, KeyChoice.RANDOM_10K, 0);
+			case HOT_KEY -> new Load(4, 4, KeyChoice.ONE, 0);
+			case HOT_KEY_1MS -> new Load(4, 4, KeyChoice.ONE, TimeUnit.MILLISECONDS.toNanos(1));
+			default -> throw new IllegalArgumentException(scenario + " is not a throughput scenario");
+		};
+	}
+
+	/** What the profiler does around each profiled iteration. */
+	interface Probe {
+
+		/** How many iterations to run, each between a begin and an end. */
+		int iterations();
+
+		void begin(int iteration) throws Exception;
+
+		/**
+		 * @param iteration the iteration, from 0
+		 * @param acquisitions acquire + release cycles in the iteration
+		 * @param callers what the calling threads used, measured by themselves
+		 */
+		void end(int iteration, long acquisitions, Map<String, ThreadStats.Usage> callers) throws Exception;
+
+	}
+
+	/**
+	 * Opens the instances of a throughput scenario, warms up as a measured run does, then
+	 * runs the probe's iterations of {@code duration}, each between its begin and end.
+	 */
+	void profile(Scenario scenario, Library library, Duration duration, Probe probe) throws Exception {
+		this.admin.flushAll();
+		Load load = load(scenario);
+		List<LockClient> clients = open(library, load.instances(), this.settings);
+		try {
+			Shared shared = new Shared();
+			runIteration(clients, load.threadsPerInstance(), load.keys(), load.holdNanos(), this.options.warmup, shared,
+					null, null, null);
+			for (int i = 0; i < probe.iterations(); i++) {
+				AtomicLongArray counts = new AtomicLongArray(load.instances());
+				Map<String, ThreadStats.Usage> callers = ThreadStats.newUsage();
+				shared.callerUsage = callers;
+				probe.begin(i);
+				runIteration(clients, load.threadsPerInstance(), load.keys(), load.holdNanos(), duration, shared, null,
+						null, counts);
+				long acquisitions = 0;
+				for (int j = 0; j < counts.length(); j++) {
+					acquisitions += counts.get(j);
+				}
+				probe.end(i, acquisitions, callers);
+			}
+			if (!shared.violations.isEmpty()) {
+				System.out.println("    VIOLATIONS: " + shared.violations);
+			}
+		}
+		finally {
+			close(clients);
+		}
 	}
 
 	/**
@@ -61,9 +127,15 @@ final class ScenarioRunner {
 			this.admin.flushAll();
 			List<LockClient> clients = open(library, 2, this.settings);
 			try {
-				runIteration(clients, 8, KeyChoice.RANDOM_10K, 0, this.options.warmup, new Shared(), null, null, null);
-				runIteration(clients.subList(0, 1), 1, KeyChoice.FRESH, 0, this.options.warmup, new Shared(), null,
-						null, null);
+				Shared shared = new Shared();
+				runIteration(clients, 8, KeyChoice.RANDOM_10K, 0, this.options.warmup, shared, null, null, null);
+				runIteration(clients.subList(0, 1), 1, KeyChoice.FRESH, 0, this.options.warmup, shared, null, null,
+						null);
+				// unmeasured, but what went wrong is still worth knowing (e.g. a first
+				// connect that timed out)
+				for (String violation : shared.violations) {
+					System.out.println("  warm-up of " + library.id() + ": " + violation);
+				}
 			}
 			finally {
 				close(clients);
@@ -93,6 +165,9 @@ final class ScenarioRunner {
 
 		volatile long releasedAt;
 
+		/** Set when profiling: every calling thread adds what it used. */
+		volatile @Nullable Map<String, ThreadStats.Usage> callerUsage;
+
 		void violation(String message) {
 			if (this.violations.size() < 20) {
 				this.violations.add(message);
@@ -113,13 +188,19 @@ final class ScenarioRunner {
 			CallCounts calls = CallCounts.NONE;
 			long ops = 0;
 			long elapsed = 0;
+			long redisCpu = 0;
+			long clientCpu = 0;
 			for (int i = 0; i < this.options.iterations; i++) {
 				AtomicLongArray counts = new AtomicLongArray(instances);
 				RedisAdmin.Window window = this.admin.beginStats();
+				long redisCpuBefore = this.admin.serverCpuMicros();
+				long clientCpuBefore = ProcessCpu.nanos();
 				long start = System.nanoTime();
 				runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.duration, shared, latencies,
 						(keys == KeyChoice.ONE) ? handoffs : null, counts);
 				long took = System.nanoTime() - start;
+				clientCpu += ProcessCpu.nanos() - clientCpuBefore;
+				redisCpu += this.admin.serverCpuMicros() - redisCpuBefore;
 				calls = calls.plus(window.end());
 				long iterationOps = 0;
 				for (int j = 0; j < instances; j++) {
@@ -145,6 +226,8 @@ final class ScenarioRunner {
 			result.acquisitions = countedOps;
 			result.timedStats = calls;
 			result.timedAcquisitions = ops;
+			result.redisCpuMicros = redisCpu;
+			result.clientCpuNanos = clientCpu;
 			result.violations.addAll(shared.violations);
 			if (keys == KeyChoice.ONE) {
 				result.metrics.put("handoffP50Micros", handoffs.percentile(50) / 1e3);
@@ -191,6 +274,8 @@ final class ScenarioRunner {
 				Thread thread = new Thread(() -> {
 					try {
 						start.await();
+						Map<String, ThreadStats.Usage> usage = shared.callerUsage;
+						ThreadStats.Counters own = (usage != null) ? ThreadStats.currentThread() : null;
 						ThreadLocalRandom random = ThreadLocalRandom.current();
 						while (System.nanoTime() < deadline) {
 							String key = switch (keys) {
@@ -224,12 +309,15 @@ final class ScenarioRunner {
 								counts.incrementAndGet(instance);
 							}
 						}
+						if (usage != null && own != null) {
+							ThreadStats.addSince(own, usage);
+						}
 					}
 					catch (InterruptedException ex) {
 						Thread.currentThread().interrupt();
 					}
 					catch (RuntimeException ex) {
-						shared.violation("error: " + ex);
+						shared.violation("error: " + withCauses(ex));
 					}
 				}, "bench-" + instance + "-" + t);
 				thread.setDaemon(true);
@@ -247,6 +335,15 @@ final class ScenarioRunner {
 		if (handoffs != null) {
 			threadHandoffs.forEach(handoffs::addAll);
 		}
+	}
+
+	/** An exception and its causes, for a violation's message. */
+	static String withCauses(Throwable ex) {
+		StringBuilder sb = new StringBuilder(ex.toString());
+		for (Throwable cause = ex.getCause(); cause != null && sb.length() < 2000; cause = cause.getCause()) {
+			sb.append(" <- ").append(cause);
+		}
+		return sb.toString();
 	}
 
 	private static void check(Shared shared, LockClient.Held held) {
@@ -292,9 +389,13 @@ final class ScenarioRunner {
 			Samples loserCalls = new Samples();
 			Samples roundTimes = new Samples();
 			RedisAdmin.Window timed = this.admin.beginStats();
+			long redisCpuBefore = this.admin.serverCpuMicros();
+			long clientCpuBefore = ProcessCpu.nanos();
 			for (int round = 0; round < this.options.burstRounds; round++) {
 				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, violations));
 			}
+			result.clientCpuNanos = ProcessCpu.nanos() - clientCpuBefore;
+			result.redisCpuMicros = this.admin.serverCpuMicros() - redisCpuBefore;
 			result.timedStats = timed.end();
 			result.timedAcquisitions = this.options.burstRounds;
 			// the calls, counted over more rounds with the slow log on

@@ -32,20 +32,26 @@ final class SvgChart {
 	static String color(Library library) {
 		return switch (library) {
 			case OURS -> "#2e7d32";
-			case OURS_AWAITED -> "#f9a825";
+			case OURS_FAST -> "#f9a825";
+			case OURS_BARE -> "#6d4c41";
 			case REDISSON -> "#c62828";
 			case SI_SPIN -> "#1565c0";
 			case SI_PUBSUB -> "#8e24aa";
+			case SI_NEWEST_SPIN -> "#00838f";
+			case SI_NEWEST_PUBSUB -> "#ad1457";
 		};
 	}
 
 	private static String lightColor(Library library) {
 		return switch (library) {
 			case OURS -> "#a5d6a7";
-			case OURS_AWAITED -> "#fff59d";
+			case OURS_FAST -> "#fff59d";
+			case OURS_BARE -> "#bcaaa4";
 			case REDISSON -> "#ef9a9a";
 			case SI_SPIN -> "#90caf9";
 			case SI_PUBSUB -> "#ce93d8";
+			case SI_NEWEST_SPIN -> "#80deea";
+			case SI_NEWEST_PUBSUB -> "#f48fb1";
 		};
 	}
 

@@ -11,9 +11,9 @@ import io.lettuce.core.RedisClient;
 import org.jspecify.annotations.Nullable;
 
 /**
- * This project's {@link RedisLockRegistry}, on its own Lettuce {@link RedisClient}: with
- * the default {@code awaitRelease(false)} ({@code ours}), where the release is sent but
- * not awaited by the caller, or with {@code awaitRelease(true)} ({@code ours-awaited}).
+ * The extra row {@code ours-bare}: this project's {@link RedisLockRegistry} built with
+ * its builder on a bare Lettuce {@link RedisClient}, as the figures before 2026-12 were
+ * taken (users get {@link StarterLockClient} instead); no target is judged on it.
  */
 final class UserLockClient implements LockClient {
 

@@ -82,4 +82,25 @@ class RedisAdminTests {
 		}
 	}
 
+	@Test
+	void readsTheServersCpuTimeAndTheTimeSpentPerCommand() throws Exception {
+		long before = admin.serverCpuMicros();
+		RedisClient client = RedisClient.create("redis://127.0.0.1:" + redis.port());
+		try (StatefulRedisConnection<String, String> connection = client.connect()) {
+			RedisAdmin.Window window = admin.beginStats();
+			for (int i = 0; i < 200; i++) {
+				connection.sync().eval("return redis.call('SET', KEYS[1], 'v')", ScriptOutputType.STATUS, "c" + i);
+			}
+			CallCounts counts = window.end();
+			assertThat(counts.commandStats()).containsEntry("eval", 200L);
+			assertThat(counts.commandMicros()).containsKey("eval");
+			assertThat(counts.scriptMicrosPerCall()).isPositive();
+		}
+		finally {
+			client.shutdown();
+		}
+		assertThat(before).isPositive();
+		assertThat(admin.serverCpuMicros()).isGreaterThanOrEqualTo(before);
+	}
+
 }
