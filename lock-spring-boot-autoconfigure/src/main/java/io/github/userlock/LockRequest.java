@@ -26,7 +26,9 @@ public record LockRequest(String key, String namespace, @Nullable Duration waitT
 
 	public LockRequest {
 		Objects.requireNonNull(namespace, "namespace must not be null (use \"\" for none)");
-		if (!NAMESPACE.matcher(namespace).matches()) {
+		// no regular expression for the common empty namespace (every acquire builds a
+		// request, often twice)
+		if (!namespace.isEmpty() && !NAMESPACE.matcher(namespace).matches()) {
 			throw new IllegalArgumentException(
 					"Lock namespace '" + namespace + "' may only contain letters, digits, '.', '_' and '-'");
 		}

@@ -284,10 +284,10 @@ class MultiProcessLockTests {
 	void pausedHolderIsFencedAndItsReleaseDeletesNothingOfTheSuccessor() {
 		Map<String, String> settings = Workers.defaults();
 		settings.put("max", "1000000");
-		// a long pause between read and write: caught in it, a thread is almost surely
-		// before
-		// its write rather than with the write in flight
-		settings.put("workMicros", "10000");
+		// a long pause between read and write (50 ms): caught in it, a thread is almost
+		// surely before its write rather than with the write in flight or in its
+		// (awaited) release
+		settings.put("workMicros", "50000");
 		// its Redis calls outlive the pause, so that they complete (or are refused)
 		// rather than time out
 		settings.put("dataTimeoutMillis", "30000");
