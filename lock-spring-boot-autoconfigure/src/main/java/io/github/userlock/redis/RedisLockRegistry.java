@@ -83,6 +83,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final RedisScript RENEW = RedisScript.load("renew");
 
+	private static final RedisScript PEEK = RedisScript.load("peek");
+
 	/**
 	 * One DRBG per thread: unguessable owner tokens without the global lock and the read
 	 * of /dev/urandom that the platform default (NativePRNG) takes on every call.
@@ -181,6 +183,24 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	@Override
 	protected boolean sharesHeldAnswers() {
 		return !this.awaitRelease;
+	}
+
+	/**
+	 * Redis's view of {@code key} in {@code namespace}, whoever holds it, without taking
+	 * it: its remaining lease, or empty when nobody holds it. A key without an expiry
+	 * (not written by this library) reads as a zero lease.
+	 * @throws LockUnavailableException when Redis does not answer within the command
+	 * timeout
+	 * @throws IllegalArgumentException when the key or namespace is invalid
+	 */
+	public java.util.Optional<Duration> leaseInStore(String namespace, String key) {
+		io.github.userlock.LockRequest.of(key).withNamespace(namespace);
+		io.github.userlock.support.LockKeys.validate(key, getMaxKeyBytes());
+		long deadline = System.nanoTime() + this.timeoutNanos;
+		Long ttl = awaitFuture(
+				call(PEEK, ScriptOutputType.INTEGER, key, deadline, true, new String[] { storeKey(namespace, key) }),
+				deadline, key, true);
+		return (ttl == -2) ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofMillis(Math.max(0, ttl)));
 	}
 
 	/** How many held locks the watchdog renews now. */
@@ -696,6 +716,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return super.isValid() && System.nanoTime() - this.validUntilNanos < 0;
 		}
 
+		@Override
+		public Duration leaseRemaining() {
+			long end = this.validUntilNanos - validityNanos() + leaseNanos();
+			return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+		}
+
 		/**
 		 * How long after sending an acquire or renewal the lock is surely still ours: the
 		 * lease less a margin for clock drift and scheduling (1% of the lease plus 2 ms,
@@ -851,6 +877,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				grant.renewing = true;
 			}
 			List<RedisGrant> batch = List.copyOf(grants);
+			observer().renewalCall(batch.size());
 			CompletableFuture<List<Object>> answer;
 			try {
 				answer = RedisLockRegistry.this
@@ -876,6 +903,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		private void renewFailed(List<RedisGrant> grants, Throwable failure) {
 			logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.",
 					grants.size(), describe(failure));
+			observer().renewals(io.github.userlock.support.LockObserver.RenewalOutcome.FAILED, grants.size());
 			long now = System.nanoTime();
 			for (RedisGrant grant : grants) {
 				grant.renewing = false;
@@ -899,6 +927,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 					lost(grant, "Redis no longer has it under our owner token (expired or taken over)");
 				}
 			}
+			observer().renewals(io.github.userlock.support.LockObserver.RenewalOutcome.RENEWED,
+					grants.size() - lostIndexes.size());
+			observer().renewals(io.github.userlock.support.LockObserver.RenewalOutcome.LOST, lostIndexes.size());
 		}
 
 	}
