@@ -135,7 +135,9 @@ final class UserLockInterceptor implements MethodInterceptor {
 			for (String key : keys) {
 				Duration remaining = (wait != null && !handles.isEmpty())
 						? maxZero(wait.minusNanos(System.nanoTime() - start)) : wait;
-				handles.add(registry.acquire(operation.request(key, remaining)));
+				LockHandle handle = registry.acquire(operation.request(key, remaining));
+				handle.onLost((lost) -> logLost(lost, operation));
+				handles.add(handle);
 			}
 			return handles;
 		}
@@ -164,6 +166,18 @@ final class UserLockInterceptor implements MethodInterceptor {
 				logger.warn("Releasing lock '{}' failed; its lease will end it", handle.key(), ex);
 			}
 		}
+	}
+
+	/**
+	 * WARN with the key and the method: the registry's own WARN says what happened, this
+	 * one which code was running under the lock.
+	 */
+	private static void logLost(LockHandle handle, LockOperation operation) {
+		logger.warn(
+				"Lock '{}'{} of {} was lost while the method held it or by its release (lease ran out or taken "
+						+ "over): its work may have overlapped another holder's",
+				handle.key(), operation.namespace().isEmpty() ? "" : " (name '" + operation.namespace() + "')",
+				SpelLockKeyResolver.describe(operation.method()));
 	}
 
 	private static Duration maxZero(Duration duration) {

@@ -1,0 +1,44 @@
+package io.github.userlock.support;
+
+import java.util.concurrent.TimeUnit;
+
+import io.github.userlock.LockRequest;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs each acquire (with its outcome and the time waited) and each release (with the
+ * time held) at DEBUG, under {@code io.github.userlock.support.LoggingLockObserver}.
+ * Losses are logged at WARN by the registry itself. Never logs an owner token.
+ */
+public final class LoggingLockObserver implements LockObserver {
+
+	private static final Logger logger = LoggerFactory.getLogger(LoggingLockObserver.class);
+
+	@Override
+	public void acquireFinished(LockRequest request, AcquireOutcome outcome, long waitNanos,
+			@Nullable Throwable failure, @Nullable Object context) {
+		if (!logger.isDebugEnabled()) {
+			return;
+		}
+		String key = request.namespace().isEmpty() ? request.key() : request.namespace() + ":" + request.key();
+		long waited = TimeUnit.NANOSECONDS.toMillis(waitNanos);
+		if (outcome == AcquireOutcome.ACQUIRED) {
+			logger.debug("Lock '{}' acquired after waiting {} ms", key, waited);
+		}
+		else {
+			logger.debug("Lock '{}' not acquired ({}) after waiting {} ms{}", key, outcome.value(), waited,
+					(failure != null && outcome != AcquireOutcome.CONFLICT) ? ": " + failure.getMessage() : "");
+		}
+	}
+
+	@Override
+	public void lockReleased(LockGrant grant, @Nullable Object context) {
+		if (logger.isDebugEnabled()) {
+			logger.debug("Lock '{}' released after holding it {} ms (fencing token {})", grant.key(),
+					TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - grant.acquiredAtNanos()), grant.fencingToken());
+		}
+	}
+
+}
