@@ -8,6 +8,7 @@ import java.util.Optional;
 import io.github.userlock.redis.RedisLockRegistry;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -52,7 +53,7 @@ public class LocksEndpoint {
 	/**
 	 * Redis's view of {@code key} under lock name {@code name}; {@code null} (404) when
 	 * the lock is not held in Redis (the in-memory store).
-	 * @throws IllegalArgumentException (400) when the name or key is invalid
+	 * @throws InvalidEndpointRequestException (400) when the name or key is invalid
 	 */
 	@ReadOperation
 	public @Nullable KeyDescriptor key(@Selector String name,
@@ -62,7 +63,13 @@ public class LocksEndpoint {
 			return null;
 		}
 		String namespace = DEFAULT_NAME.equals(name) ? "" : name;
-		Optional<Duration> lease = this.redis.leaseInStore(namespace, key);
+		Optional<Duration> lease;
+		try {
+			lease = this.redis.leaseInStore(namespace, key);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException(ex.getMessage(), ex.getMessage());
+		}
 		return new KeyDescriptor(key, name(namespace), lease.isPresent(), format(lease.orElse(null)));
 	}
 
@@ -89,7 +96,7 @@ public class LocksEndpoint {
 
 	/**
 	 * The answer of {@code GET /actuator/locks/{name}/{key}}: whether some instance holds
-	 * it and the lease left (ISO-8601).
+	 * it and the lease left (ISO-8601; left out when nobody holds it).
 	 */
 	public record KeyDescriptor(String key, String name, boolean held,
 			@Nullable String leaseRemaining) implements OperationResponseBody {
