@@ -78,11 +78,15 @@ public interface LockObserver {
 
 	/**
 	 * One observer that calls each of {@code observers} in turn, each with its own
-	 * context; a failing observer does not stop the others.
+	 * context; a failing observer does not stop the others. No observer gives
+	 * {@link #NONE}, a single one is returned as it is (nothing to keep apart).
 	 */
 	static LockObserver composite(List<? extends LockObserver> observers) {
 		if (observers.isEmpty()) {
 			return NONE;
+		}
+		if (observers.size() == 1) {
+			return observers.get(0);
 		}
 		return new CompositeLockObserver(observers);
 	}
