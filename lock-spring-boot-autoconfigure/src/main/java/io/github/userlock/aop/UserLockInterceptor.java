@@ -1,5 +1,6 @@
 package io.github.userlock.aop;
 
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.function.Supplier;
 import io.github.userlock.LockHandle;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.support.AbstractLockRegistry;
+import io.github.userlock.support.LockCaller;
 import io.github.userlock.support.LockKeys;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -131,19 +133,22 @@ final class UserLockInterceptor implements MethodInterceptor {
 		}
 		long start = System.nanoTime();
 		List<LockHandle> handles = new ArrayList<>(keys.size());
+		// observers (the loss WARN) name the method that holds the lock
+		Method previousCaller = LockCaller.set(operation.method());
 		try {
 			for (String key : keys) {
 				Duration remaining = (wait != null && !handles.isEmpty())
 						? maxZero(wait.minusNanos(System.nanoTime() - start)) : wait;
-				LockHandle handle = registry.acquire(operation.request(key, remaining));
-				handle.onLost((lost) -> logLost(lost, operation));
-				handles.add(handle);
+				handles.add(registry.acquire(operation.request(key, remaining)));
 			}
 			return handles;
 		}
 		catch (RuntimeException | Error ex) {
 			releaseAll(handles, Duration.ZERO);
 			throw ex;
+		}
+		finally {
+			LockCaller.restore(previousCaller);
 		}
 	}
 
@@ -166,18 +171,6 @@ final class UserLockInterceptor implements MethodInterceptor {
 				logger.warn("Releasing lock '{}' failed; its lease will end it", handle.key(), ex);
 			}
 		}
-	}
-
-	/**
-	 * WARN with the key and the method: the registry's own WARN says what happened, this
-	 * one which code was running under the lock.
-	 */
-	private static void logLost(LockHandle handle, LockOperation operation) {
-		logger.warn(
-				"Lock '{}'{} of {} was lost while the method held it or by its release (lease ran out or taken "
-						+ "over): its work may have overlapped another holder's",
-				handle.key(), operation.namespace().isEmpty() ? "" : " (name '" + operation.namespace() + "')",
-				SpelLockKeyResolver.describe(operation.method()));
 	}
 
 	private static Duration maxZero(Duration duration) {

@@ -1,5 +1,6 @@
 package io.github.userlock.support;
 
+import java.lang.reflect.Method;
 import java.util.concurrent.TimeUnit;
 
 import io.github.userlock.LockRequest;
@@ -9,8 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logs each acquire (with its outcome and the time waited) and each release (with the
- * time held) at DEBUG, under {@code io.github.userlock.support.LoggingLockObserver}.
- * Losses are logged at WARN by the registry itself. Never logs an owner token.
+ * time held) at DEBUG, and a lost lock held by a {@code @UserLock} method at WARN with
+ * the key and the method (the registry's own WARN of the loss names no method), under
+ * {@code io.github.userlock.support.LoggingLockObserver}. Never logs an owner token.
  */
 public final class LoggingLockObserver implements LockObserver {
 
@@ -30,6 +32,22 @@ public final class LoggingLockObserver implements LockObserver {
 		else {
 			logger.debug("Lock '{}' not acquired ({}) after waiting {} ms{}", key, outcome.value(), waited,
 					(failure != null && outcome != AcquireOutcome.CONFLICT) ? ": " + failure.getMessage() : "");
+		}
+	}
+
+	/** Keeps the {@code @UserLock} method that took the lock, if any. */
+	@Override
+	public @Nullable Object lockHeld(LockRequest request, LockGrant grant) {
+		return LockCaller.current();
+	}
+
+	@Override
+	public void lockLost(LockGrant grant, LossPhase phase, @Nullable Object context) {
+		if (context instanceof Method method) {
+			logger.warn("Lock '{}' held by {} {}: its work may have overlapped another holder's", grant.key(),
+					LockCaller.describe(method),
+					(phase == LossPhase.HELD) ? "was lost while the method ran (lease ran out or taken over)"
+							: "was found lost at its release");
 		}
 	}
 

@@ -96,13 +96,43 @@ class LockLogsTests {
 					.until(() -> redis.server().admin((commands) -> commands.keys("*user-9")).size() == 1);
 				proxy.blackhole();
 				await().atMost(Duration.ofSeconds(10))
-					.until(() -> output.toString().contains("of " + Worker.class.getName()));
+					.until(() -> output.toString().contains("held by " + Worker.class.getName()));
 				finish.countDown();
 				assertThat(work.get(10, TimeUnit.SECONDS)).isEqualTo("done user-9");
 				proxy.pass();
 			});
-		assertThat(output).containsPattern("WARN .*Lock 'user-9' \\(name 'jobs'\\) of "
-				+ Worker.class.getName().replace("$", "\\$") + "\\.work\\(String\\) was lost while the method held it");
+		assertThat(output)
+			.containsPattern("WARN .*Lock 'jobs:user-9' held by " + Worker.class.getName().replace("$", "\\$")
+					+ "\\.work\\(String\\) was lost while the method ran \\(lease ran out or taken over\\)");
+	}
+
+	@Test
+	void lockFoundLostByTheReleaseOfAUserLockMethodIsAWarnNamingKeyAndMethod(CapturedOutput output) throws Exception {
+		CountDownLatch finish = new CountDownLatch(1);
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(LockAutoConfiguration.class, LockObserverAutoConfiguration.class))
+			.withBean(LockRegistry.class, () -> RedisLockRegistry.builder(redis.newClient()).build())
+			.withBean(Worker.class, () -> new Worker(finish))
+			.run((context) -> {
+				CompletableFuture<String> work = CompletableFuture
+					.supplyAsync(() -> context.getBean(Worker.class).work("user-10"));
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> redis.server().admin((commands) -> commands.keys("*user-10")).size() == 1);
+				// another owner takes the key over; the 30 s lease is not renewed before
+				// the method ends
+				String key = redis.server().admin((commands) -> commands.keys("*user-10")).get(0);
+				redis.server()
+					.admin((commands) -> commands.set(key, "someone-else-0000000000000000000",
+							io.lettuce.core.SetArgs.Builder.px(60_000)));
+				finish.countDown();
+				assertThat(work.get(10, TimeUnit.SECONDS)).isEqualTo("done user-10");
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> output.toString().contains("'jobs:user-10' held by"));
+			});
+		assertThat(output)
+			.containsPattern("WARN .*Lock 'jobs:user-10' held by " + Worker.class.getName().replace("$", "\\$")
+					+ "\\.work\\(String\\) was found lost at its release")
+			.doesNotContain("someone-else-0000000000000000000");
 	}
 
 	static class Worker {
