@@ -10,8 +10,9 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 
 /**
  * Gives every {@link AbstractLockRegistry} bean the {@link LockObserver} beans of the
- * context (logs, metrics, the held-lock list of the endpoint), in their order, once all
- * singletons exist.
+ * context (logs, metrics, the held-lock list of the endpoint, and any of the
+ * application's own), in their order, once all singletons exist. It replaces an observer
+ * set on the registry before: declare yours as a bean instead.
  */
 final class LockObserverInstaller implements SmartInitializingSingleton {
 
