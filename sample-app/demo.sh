@@ -5,7 +5,8 @@
 # port 6390, the second shares it), fires a burst of concurrent redeems for a few users, half at each
 # instance, and prints per user how many redeems were accepted, the balance that should be left and the
 # balance that is left. First with --lock.enabled=false (updates are lost: points spent twice), then with
-# the lock (none lost; the redeems that waited longer than lock.wait-time are refused with 409).
+# the lock (none lost; the redeems that waited longer than lock.wait-time are refused with 409), showing
+# what /actuator/locks and the lock_* lines of /actuator/prometheus say during and after that burst.
 # Every process it starts is stopped when it exits.
 #
 # Usage: sample-app/demo.sh        (needs Java 17+, python3; builds the jar with ./mvnw if missing)
@@ -123,15 +124,54 @@ for user in users:
 EOF
 }
 
-round() { # title extra-args...
-	local title=$1
-	shift
+# What an operator sees while the burst runs and after it: the locks instance a holds at one moment of
+# the burst (GET /actuator/locks), Redis's view of a user's lock asked on instance b, and the lock_* lines
+# of instance a's Prometheus scrape once the burst is over.
+observe_burst() { # burst-pid
+	local burst_pid=$1 first_user=${USERS%% *} locks=""
+	for _ in $(seq 1 500); do
+		locks=$(curl -s -m 2 "http://127.0.0.1:$PORT_A/actuator/locks" || true)
+		case "$locks" in *'"key"'*) break ;; esac
+		kill -0 "$burst_pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	echo "  GET :$PORT_A/actuator/locks during the burst:"
+	echo "$locks" | python3 -m json.tool | sed 's/^/    /'
+	# Redis's view of one user's lock, asked on the other instance: the first that some instance holds
+	local user answer="" seen=""
+	for _ in $(seq 1 100); do
+		for user in $USERS; do
+			answer=$(curl -s -m 2 "http://127.0.0.1:$PORT_B/actuator/locks/default/$user" || true)
+			seen=$user
+			case "$answer" in *'"held":true'*) break 2 ;; esac
+		done
+		kill -0 "$burst_pid" 2>/dev/null || break
+	done
+	echo "  GET :$PORT_B/actuator/locks/default/$seen during the burst:"
+	echo "$answer" | python3 -m json.tool | sed 's/^/    /'
+}
+
+round() { # title observe extra-args...
+	local title=$1 observe=$2
+	shift 2
 	echo "== $title"
 	start_instance a "$PORT_A" "$@"
 	start_instance b "$PORT_B" "$@"
 	echo "  instances on :$PORT_A and :$PORT_B, Redis on :$REDIS_PORT; each user starts with $START_BALANCE points;"
 	echo "  $REDEEMS concurrent redeems of $AMOUNT per user, alternating between the two instances"
-	burst
+	if [ "$observe" = observe ]; then
+		burst >"$LOG_DIR/burst.txt" &
+		local burst_pid=$!
+		observe_burst "$burst_pid" >"$LOG_DIR/observed.txt"
+		wait "$burst_pid"
+		cat "$LOG_DIR/burst.txt" "$LOG_DIR/observed.txt"
+		echo "  lock_* lines of GET :$PORT_A/actuator/prometheus after the burst:"
+		curl -s -m 5 "http://127.0.0.1:$PORT_A/actuator/prometheus" | grep '^lock_' >"$LOG_DIR/prometheus.txt" || true
+		grep -v '_bucket{' "$LOG_DIR/prometheus.txt" | sed 's/^/    /'
+		echo "    (and $(grep -c '_bucket{' "$LOG_DIR/prometheus.txt" || true) lock_acquire_seconds_bucket lines: its histogram)"
+	else
+		burst
+	fi
 	stop_all
 	echo
 }
@@ -147,7 +187,7 @@ for port in "$PORT_A" "$PORT_B" "$REDIS_PORT"; do
 	fi
 done
 
-round "Without the lock (--lock.enabled=false)" --lock.enabled=false
-round "With @UserLock(key = \"#uid\") (lock.wait-time=500ms, each redeem takes ~100ms)"
+round "Without the lock (--lock.enabled=false)" plain --lock.enabled=false
+round "With @UserLock(key = \"#uid\") (lock.wait-time=500ms, each redeem takes ~100ms)" observe
 echo "expected = $START_BALANCE - $AMOUNT x accepted redeems; a lost update is a redeem that was accepted"
 echo "(points handed out) but whose deduction another request overwrote."

@@ -1,5 +1,6 @@
 package io.github.userlock.aop;
 
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.function.Supplier;
 import io.github.userlock.LockHandle;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.support.AbstractLockRegistry;
+import io.github.userlock.support.LockCaller;
 import io.github.userlock.support.LockKeys;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -131,6 +133,8 @@ final class UserLockInterceptor implements MethodInterceptor {
 		}
 		long start = System.nanoTime();
 		List<LockHandle> handles = new ArrayList<>(keys.size());
+		// observers (the loss WARN) name the method that holds the lock
+		Method previousCaller = LockCaller.set(operation.method());
 		try {
 			for (String key : keys) {
 				Duration remaining = (wait != null && !handles.isEmpty())
@@ -142,6 +146,9 @@ final class UserLockInterceptor implements MethodInterceptor {
 		catch (RuntimeException | Error ex) {
 			releaseAll(handles, Duration.ZERO);
 			throw ex;
+		}
+		finally {
+			LockCaller.restore(previousCaller);
 		}
 	}
 

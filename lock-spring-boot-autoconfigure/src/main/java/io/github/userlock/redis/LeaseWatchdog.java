@@ -12,7 +12,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
+import io.github.userlock.support.LockObserver;
 import io.lettuce.core.cluster.SlotHash;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -64,6 +66,8 @@ final class LeaseWatchdog {
 
 	private final LossReporter reporter;
 
+	private final Supplier<LockObserver> observer;
+
 	private final AtomicLong renewalCalls = new AtomicLong();
 
 	// guarded by this
@@ -74,7 +78,8 @@ final class LeaseWatchdog {
 	private volatile boolean stopped;
 
 	LeaseWatchdog(ScheduledExecutorService scheduler, boolean cluster, long timeoutNanos, Renewer renewer,
-			LossReporter reporter) {
+			LossReporter reporter, Supplier<LockObserver> observer) {
+		this.observer = observer;
 		this.scheduler = scheduler;
 		this.cluster = cluster;
 		this.timeoutNanos = timeoutNanos;
@@ -212,6 +217,7 @@ final class LeaseWatchdog {
 			lease.renewing = true;
 		}
 		List<RedisLease> batch = List.copyOf(leases);
+		this.observer.get().renewalCall(batch.size());
 		CompletableFuture<List<Object>> answer;
 		try {
 			this.renewalCalls.incrementAndGet();
@@ -239,6 +245,7 @@ final class LeaseWatchdog {
 	private void renewFailed(List<RedisLease> leases, Throwable failure) {
 		logger.warn("Could not renew the leases of {} locks: {}. Retrying until their leases run out.", leases.size(),
 				RedisCalls.describeFailure(failure, this.timeoutNanos));
+		this.observer.get().renewals(LockObserver.RenewalOutcome.FAILED, leases.size());
 		long now = System.nanoTime();
 		for (RedisLease lease : leases) {
 			lease.renewing = false;
@@ -261,6 +268,8 @@ final class LeaseWatchdog {
 				this.reporter.lost(lease, "Redis no longer has it under our owner token (expired or taken over)");
 			}
 		}
+		this.observer.get().renewals(LockObserver.RenewalOutcome.RENEWED, leases.size() - lostIndexes.size());
+		this.observer.get().renewals(LockObserver.RenewalOutcome.LOST, lostIndexes.size());
 	}
 
 }

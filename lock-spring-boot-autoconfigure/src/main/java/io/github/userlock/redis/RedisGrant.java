@@ -1,5 +1,7 @@
 package io.github.userlock.redis;
 
+import java.time.Duration;
+
 import io.github.userlock.support.LockGrant;
 
 /**
@@ -22,6 +24,16 @@ final class RedisGrant extends LockGrant {
 	@Override
 	public boolean isValid() {
 		return super.isValid() && this.lease.isValid();
+	}
+
+	/**
+	 * Until when Redis keeps the key at the latest: the last confirmed renewal plus the
+	 * lease.
+	 */
+	@Override
+	public Duration leaseRemaining() {
+		long end = this.lease.validUntilNanos - this.lease.validityNanos() + this.lease.leaseNanos();
+		return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
 	}
 
 }

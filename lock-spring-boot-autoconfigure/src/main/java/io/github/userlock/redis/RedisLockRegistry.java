@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,9 +16,11 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.userlock.LockInterruptedException;
+import io.github.userlock.LockRequest;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.support.AbstractLockRegistry;
 import io.github.userlock.support.LockGrant;
+import io.github.userlock.support.LockKeys;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
@@ -79,6 +82,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final RedisScript RENEW = RedisScript.load("renew");
 
+	private static final RedisScript PEEK = RedisScript.load("peek");
+
 	/**
 	 * Owner-token generators: a few DRBGs shared by all threads (picked by thread id), so
 	 * that a virtual thread per call does not seed a generator of its own, and tokens are
@@ -129,9 +134,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return thread;
 		});
 		this.calls = new RedisCalls(builder.client, builder.commandTimeout, this.channel, new WakeUpListener(),
-				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW));
+				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
-				this::leaseLost);
+				this::leaseLost, this::observer);
 	}
 
 	/**
@@ -178,6 +183,23 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	@Override
 	protected boolean sharesHeldAnswers() {
 		return !this.awaitRelease;
+	}
+
+	/**
+	 * Redis's view of {@code key} in {@code namespace}, whoever holds it, without taking
+	 * it: its remaining lease, or empty when nobody holds it. A key without an expiry
+	 * (not written by this library) reads as a zero lease.
+	 * @throws LockUnavailableException when Redis does not answer within the command
+	 * timeout
+	 * @throws IllegalArgumentException when the key or namespace is invalid
+	 */
+	public Optional<Duration> leaseInStore(String namespace, String key) {
+		LockRequest.of(key).withNamespace(namespace);
+		LockKeys.validate(key, getMaxKeyBytes());
+		long deadline = System.nanoTime() + this.timeoutNanos;
+		Long ttl = this.calls.await(this.calls.call(PEEK, ScriptOutputType.INTEGER, key, deadline, true, null,
+				new String[] { storeKey(namespace, key) }), deadline, key, true);
+		return (ttl == -2) ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, ttl)));
 	}
 
 	/** How many held locks the watchdog renews now. */

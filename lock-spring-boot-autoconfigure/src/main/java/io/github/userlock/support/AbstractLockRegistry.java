@@ -101,6 +101,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private final AtomicLong lostBeforeRelease = new AtomicLong();
 
+	private volatile LockObserver observer = LockObserver.NONE;
+
 	protected AbstractLockRegistry(Duration defaultWaitTime, Duration defaultLeaseTime, int maxKeyBytes) {
 		Objects.requireNonNull(defaultWaitTime, "defaultWaitTime");
 		Objects.requireNonNull(defaultLeaseTime, "defaultLeaseTime");
@@ -209,7 +211,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	@Override
 	public final LockHandle acquire(LockRequest request) {
 		long start = System.nanoTime();
-		LockHandle handle = doAcquire(request, start);
+		LockHandle handle = observedAcquire(request, start);
 		if (handle == null) {
 			throw new LockConflictException(displayKey(request),
 					Duration.ofNanos(System.nanoTime() - start).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
@@ -219,12 +221,25 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	@Override
 	public final Optional<LockHandle> tryAcquire(LockRequest request) {
-		return Optional.ofNullable(doAcquire(request, System.nanoTime()));
+		return Optional.ofNullable(observedAcquire(request, System.nanoTime()));
 	}
 
 	@Override
 	public void addListener(LockListener listener) {
 		this.listeners.add(Objects.requireNonNull(listener, "listener"));
+	}
+
+	/**
+	 * Sets the observer told of acquires, holds, losses and renewals (metrics, traces,
+	 * logs); {@link LockObserver#NONE} by default.
+	 */
+	public void setObserver(LockObserver observer) {
+		this.observer = Objects.requireNonNull(observer, "observer");
+	}
+
+	/** The observer told of this registry's events. */
+	protected final LockObserver observer() {
+		return this.observer;
 	}
 
 	/** The default wait time of requests that name none. */
@@ -325,6 +340,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			return;
 		}
 		this.lostWhileHeld.incrementAndGet();
+		this.observer.lockLost(grant, LockObserver.LossPhase.HELD, grant.observerContext());
 		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.", grant.key(),
 				reason);
 		dispatch(() -> {
@@ -345,6 +361,25 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	private static String displayKey(LockRequest request) {
 		return request.namespace().isEmpty() ? String.valueOf(request.key())
 				: request.namespace() + ":" + request.key();
+	}
+
+	/** {@link #doAcquire} told to the observer: start, outcome and time waited. */
+	private @Nullable LockHandle observedAcquire(LockRequest request, long start) {
+		LockObserver observer = this.observer;
+		Object context = observer.acquireStarted(request);
+		LockHandle handle;
+		try {
+			handle = doAcquire(request, start);
+		}
+		catch (RuntimeException | Error ex) {
+			observer.acquireFinished(request, LockObserver.AcquireOutcome.of(ex), System.nanoTime() - start, ex,
+					context);
+			throw ex;
+		}
+		observer.acquireFinished(request,
+				(handle != null) ? LockObserver.AcquireOutcome.ACQUIRED : LockObserver.AcquireOutcome.CONFLICT,
+				System.nanoTime() - start, null, context);
+		return handle;
 	}
 
 	private @Nullable LockHandle doAcquire(LockRequest request, long start) {
@@ -406,6 +441,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 					local.holds = 1;
 					local.keepUntilNanos = grant.acquiredAtNanos();
 				}
+				grant.observerContext(this.observer.lockHeld(request, grant));
 				return handle = new Handle(local, grant, request.key());
 			}
 			catch (RuntimeException | Error ex) {
@@ -551,6 +587,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 				}
 			}
 		}
+		if (grant != null) {
+			this.observer.lockReleased(grant, grant.observerContext());
+		}
 		if (grant == null || successor != null) {
 			try {
 				if (successor != null) {
@@ -611,6 +650,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	protected final void lostBeforeRelease(LockGrant grant) {
 		boolean newlyLost = grant.markLost();
 		this.lostBeforeRelease.incrementAndGet();
+		this.observer.lockLost(grant, LockObserver.LossPhase.RELEASE, grant.observerContext());
 		logger.warn("Lock '{}' lost before release: its lease had run out or another owner had taken it over. "
 				+ "Nothing of the other owner's was deleted.", grant.key());
 		dispatch(() -> {
@@ -816,6 +856,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			synchronized (this.local) {
 				if (!this.released && this.local.holds == 1 && this.local.grant == this.grant) {
 					this.local.owner = null;
+					observer().lockDetached(this.grant, this.grant.observerContext());
 				}
 			}
 		}

@@ -1,7 +1,10 @@
 package io.github.userlock.support;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * One acquisition in the store, shared by the outer handle and its re-entrant handles.
@@ -18,6 +21,8 @@ public class LockGrant {
 	private final long acquiredAtNanos;
 
 	private volatile boolean lost;
+
+	private volatile @Nullable Object observerContext;
 
 	private final List<Runnable> lostCallbacks = new ArrayList<>(0);
 
@@ -45,6 +50,23 @@ public class LockGrant {
 	/** {@link System#nanoTime()} when the acquire request was sent. */
 	public final long acquiredAtNanos() {
 		return this.acquiredAtNanos;
+	}
+
+	/**
+	 * How long the store keeps the lock from now if it is not renewed, or {@code null}
+	 * when the engine does not know (or the lock never expires).
+	 */
+	public @Nullable Duration leaseRemaining() {
+		return null;
+	}
+
+	/** What the registry's {@link LockObserver} keeps about this hold, if anything. */
+	public final @Nullable Object observerContext() {
+		return this.observerContext;
+	}
+
+	final void observerContext(@Nullable Object context) {
+		this.observerContext = context;
 	}
 
 	/** Whether the lock is still ours as far as this process can know. */

@@ -322,12 +322,12 @@ class LockAutoConfigurationTests {
 				defaults.put(name, property.path("defaultValue").asString());
 			}
 		}
-		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(
-				Map.ofEntries(Map.entry("lock.enabled", "true"), Map.entry("lock.store", "redis"),
-						Map.entry("lock.key-prefix", "user-lock:"), Map.entry("lock.wait-time", "3s"),
-						Map.entry("lock.lease-time", "30s"), Map.entry("lock.max-key-length", "512"),
-						Map.entry("lock.order", "2147483637"), Map.entry("lock.command-timeout", "2s"),
-						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "true")));
+		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(Map.entry("lock.enabled", "true"),
+				Map.entry("lock.store", "redis"), Map.entry("lock.key-prefix", "user-lock:"),
+				Map.entry("lock.wait-time", "3s"), Map.entry("lock.lease-time", "30s"),
+				Map.entry("lock.max-key-length", "512"), Map.entry("lock.order", "2147483637"),
+				Map.entry("lock.command-timeout", "2s"), Map.entry("lock.recheck-interval", "1s"),
+				Map.entry("lock.await-release", "true"), Map.entry("lock.metrics.enabled", "true")));
 	}
 
 	/** A bean with locked methods that does not need Reactor. */

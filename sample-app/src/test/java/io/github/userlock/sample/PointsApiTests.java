@@ -67,6 +67,33 @@ class PointsApiTests {
 	}
 
 	@Test
+	void actuatorShowsHeldLocksAndLockMetricsForPrometheus() {
+		assertThat(app.getPath("/actuator/health").statusCode()).isEqualTo(200);
+		app.grant("erin", "10");
+		RedisLockRegistry registry = app.context().getBean(RedisLockRegistry.class);
+		try (LockHandle held = registry.acquire("erin", Duration.ofSeconds(1))) {
+			HttpResponse<String> locks = app.getPath("/actuator/locks");
+			assertThat(locks.statusCode()).isEqualTo(200);
+			assertThat(SampleInstance.json(locks).get("locks")).anySatisfy((lock) -> {
+				assertThat(lock.get("key").asString()).isEqualTo("erin");
+				assertThat(lock.get("fencingToken").asLong()).isEqualTo(held.fencingToken());
+			});
+			HttpResponse<String> key = app.getPath("/actuator/locks/default/erin");
+			assertThat(SampleInstance.json(key).get("held").asBoolean()).isTrue();
+		}
+		HttpResponse<String> prometheus = app.getPath("/actuator/prometheus");
+		assertThat(prometheus.statusCode()).isEqualTo(200);
+		assertThat(prometheus.body())
+			.containsPattern(
+					"lock_acquire_seconds_count\\{error=\"none\",lock_name=\"default\",outcome=\"acquired\"\\} \\d+")
+			.containsPattern(
+					"lock_call_seconds_count\\{error=\"none\",lock_name=\"default\",method=\"PointsService.grant\",outcome=\"success\"\\} \\d+")
+			.contains("lock_acquire_seconds_bucket{")
+			.contains("lock_held_seconds_count{lock_name=\"default\"}");
+		assertThat(app.getPath("/actuator/metrics/lock.acquire").statusCode()).isEqualTo(200);
+	}
+
+	@Test
 	void missingAmountIs400ProblemAndWritesNothing() {
 		assertBadRequestWritesNothing(app.post("/users/dave/points/grant"));
 	}

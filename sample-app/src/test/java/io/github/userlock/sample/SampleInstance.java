@@ -82,6 +82,10 @@ final class SampleInstance implements AutoCloseable {
 			.POST(HttpRequest.BodyPublishers.noBody()));
 	}
 
+	HttpResponse<String> getPath(String pathAndQuery) {
+		return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
+	}
+
 	HttpResponse<String> post(String pathAndQuery) {
 		return send(HttpRequest.newBuilder(uri(pathAndQuery)).POST(HttpRequest.BodyPublishers.noBody()));
 	}

@@ -1,0 +1,25 @@
+package io.github.userlock.autoconfigure;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration of the lock's metrics and observations, under {@code lock.metrics.*}.
+ */
+@ConfigurationProperties("lock.metrics")
+public class LockMetricsProperties {
+
+	/**
+	 * Whether to record the lock's Micrometer meters and observations (lock.acquire,
+	 * lock.held, lock.lost, lock.renewals, lock.renewal.calls, lock.call).
+	 */
+	private boolean enabled = true;
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+}

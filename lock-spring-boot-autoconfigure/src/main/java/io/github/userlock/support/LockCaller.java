@@ -1,0 +1,57 @@
+package io.github.userlock.support;
+
+import java.lang.reflect.Method;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The method on whose behalf the current thread acquires locks, set by the
+ * {@code @UserLock} advice around its acquires, so that an observer can name the method
+ * in what it reports about the hold (the {@link LoggingLockObserver}'s WARN of a lost
+ * lock). Plain Java: the engines need no Spring AOP for it.
+ */
+public final class LockCaller {
+
+	private static final ThreadLocal<@Nullable Method> CURRENT = new ThreadLocal<>();
+
+	private LockCaller() {
+	}
+
+	/** The method acquiring on this thread now, or {@code null}. */
+	public static @Nullable Method current() {
+		return CURRENT.get();
+	}
+
+	/**
+	 * Makes {@code method} the current caller of this thread; returns the previous one,
+	 * for {@link #restore}.
+	 */
+	public static @Nullable Method set(@Nullable Method method) {
+		Method previous = CURRENT.get();
+		CURRENT.set(method);
+		return previous;
+	}
+
+	/** Puts back what {@link #set} returned. */
+	public static void restore(@Nullable Method previous) {
+		if (previous == null) {
+			CURRENT.remove();
+		}
+		else {
+			CURRENT.set(previous);
+		}
+	}
+
+	/** {@code com.example.Service.method(String, long)}, as log lines name a method. */
+	public static String describe(Method method) {
+		StringBuilder sb = new StringBuilder(method.getDeclaringClass().getName()).append('.')
+			.append(method.getName())
+			.append('(');
+		Class<?>[] types = method.getParameterTypes();
+		for (int i = 0; i < types.length; i++) {
+			sb.append((i > 0) ? ", " : "").append(types[i].getSimpleName());
+		}
+		return sb.append(')').toString();
+	}
+
+}
