@@ -3,14 +3,9 @@ package io.github.userlock.benchmarks;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
-import io.github.userlock.LockConflictException;
-import io.github.userlock.LockHandle;
 import io.github.userlock.LockRegistry;
-import io.github.userlock.LockRequest;
 import io.github.userlock.autoconfigure.LockProperties;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -20,18 +15,24 @@ import org.springframework.context.ConfigurableApplicationContext;
  * properties ({@code spring.data.redis.host/port}, {@code lock.lease-time} set to the
  * common lease, plus the row's {@code lock.*} properties).
  */
-final class StarterLockClient implements LockClient {
+final class StarterLockClient extends RegistryLockClient {
 
 	private final ConfigurableApplicationContext context;
 
-	private final LockRegistry registry;
-
 	StarterLockClient(ClientSettings settings, Map<String, String> lockProperties) {
+		this(BootInstance.start(settings, withLease(settings, lockProperties)));
+	}
+
+	private StarterLockClient(ConfigurableApplicationContext context) {
+		super(context.getBean(LockRegistry.class));
+		this.context = context;
+	}
+
+	private static Map<String, String> withLease(ClientSettings settings, Map<String, String> lockProperties) {
 		Map<String, String> properties = new LinkedHashMap<>();
 		properties.put("lock.lease-time", settings.lease().toMillis() + "ms");
 		properties.putAll(lockProperties);
-		this.context = BootInstance.start(settings, properties);
-		this.registry = this.context.getBean(LockRegistry.class);
+		return properties;
 	}
 
 	/**
@@ -40,38 +41,6 @@ final class StarterLockClient implements LockClient {
 	 */
 	boolean awaitRelease() {
 		return this.context.getBean(LockProperties.class).isAwaitRelease();
-	}
-
-	@Override
-	public @Nullable Held acquire(String key, Duration waitTime) {
-		try {
-			return held(this.registry.acquire(LockRequest.of(key).withWaitTime(waitTime)));
-		}
-		catch (LockConflictException ex) {
-			return null;
-		}
-	}
-
-	@Override
-	public @Nullable Held tryAcquire(String key) {
-		Optional<LockHandle> handle = this.registry.tryAcquire(key);
-		return handle.map(StarterLockClient::held).orElse(null);
-	}
-
-	private static Held held(LockHandle handle) {
-		return new Held() {
-
-			@Override
-			public void release() {
-				handle.release();
-			}
-
-			@Override
-			public long token() {
-				return handle.fencingToken();
-			}
-
-		};
 	}
 
 	@Override
