@@ -30,13 +30,17 @@ import org.springframework.util.function.SingletonSupplier;
  * the work. Tags: {@code lock.name}, {@code method} ({@code Class.method}) and
  * {@code outcome} ({@code success}, {@code conflict}, {@code unavailable},
  * {@code interrupted}, or {@code error} when the method itself threw). A returned
- * {@code CompletionStage} is observed until it completes; a Reactor result, which
- * acquires on subscription, is not observed here (its {@code lock.acquire} still is).
+ * {@code CompletionStage} is observed until it completes; a {@code Mono} or {@code Flux},
+ * which acquires on subscription, from each subscription until it completes, fails or is
+ * cancelled ({@link ReactorCallObservation}).
  */
 final class LockCallObservationInterceptor implements MethodInterceptor {
 
 	/** The name of the observation. */
 	static final String CALL = "lock.call";
+
+	private static final boolean REACTOR = org.springframework.util.ClassUtils.isPresent("reactor.core.publisher.Mono",
+			LockCallObservationInterceptor.class.getClassLoader());
 
 	private final Supplier<ObservationRegistry> observations;
 
@@ -57,13 +61,13 @@ final class LockCallObservationInterceptor implements MethodInterceptor {
 		Target target = this.targets.computeIfAbsent(new MethodClassKey(invocation.getMethod(), targetClass),
 				(key) -> target(invocation.getMethod(), targetClass));
 		if (target.reactive) {
-			return invocation.proceed();
+			// the lock advice handles Reactor's types only; other publishers pass as they
+			// are
+			Object result = invocation.proceed();
+			return (result != null && REACTOR) ? ReactorCallObservation.observe(result, () -> observation(target))
+					: result;
 		}
-		Observation observation = Observation.createNotStarted(CALL, this.observations.get())
-			.contextualName("lock call " + target.method)
-			.lowCardinalityKeyValue(LockMetricsObserver.NAME_TAG, target.name)
-			.lowCardinalityKeyValue("method", target.method)
-			.start();
+		Observation observation = observation(target).start();
 		Object result;
 		try (Observation.Scope scope = observation.openScope()) {
 			result = invocation.proceed();
@@ -81,7 +85,14 @@ final class LockCallObservationInterceptor implements MethodInterceptor {
 		return result;
 	}
 
-	private static void stop(Observation observation, @Nullable Throwable failure) {
+	private Observation observation(Target target) {
+		return Observation.createNotStarted(CALL, this.observations.get())
+			.contextualName("lock call " + target.method)
+			.lowCardinalityKeyValue(LockMetricsObserver.NAME_TAG, target.name)
+			.lowCardinalityKeyValue("method", target.method);
+	}
+
+	static void stop(Observation observation, @Nullable Throwable failure) {
 		Throwable cause = (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
 				: failure;
 		observation.lowCardinalityKeyValue(LockMetricsObserver.OUTCOME_TAG, outcome(cause));

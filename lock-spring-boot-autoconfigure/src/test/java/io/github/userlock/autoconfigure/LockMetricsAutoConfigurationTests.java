@@ -117,6 +117,38 @@ class LockMetricsAutoConfigurationTests {
 	}
 
 	@Test
+	void aMonoOrFluxIsObservedPerSubscriptionWithTheAcquireNestedInIt() {
+		TestObservationRegistry observations = TestObservationRegistry.create();
+		this.runner.withBean(SimpleMeterRegistry.class)
+			.withBean(ObservationRegistry.class, () -> observations)
+			.run((context) -> {
+				Wallet wallet = context.getBean(Wallet.class);
+				reactor.core.publisher.Mono<String> later = wallet.payLater("42");
+				// nothing observed before a subscription
+				TestObservationRegistryAssert.assertThat(observations).doesNotHaveAnyObservation();
+				assertThat(later.block(Duration.ofSeconds(10))).isEqualTo("paid 42");
+				assertThat(wallet.payInParts("43").collectList().block(Duration.ofSeconds(10))).hasSize(2);
+				TestObservationRegistryAssert.assertThat(observations)
+					.hasNumberOfObservationsWithNameEqualTo("lock.call", 2)
+					.hasNumberOfObservationsWithNameEqualTo("lock.acquire", 2)
+					.hasObservationWithNameEqualTo("lock.call")
+					.that()
+					.hasLowCardinalityKeyValue("method", "Wallet.payLater")
+					.hasLowCardinalityKeyValue("outcome", "success")
+					.hasBeenStopped();
+				TestObservationRegistryAssert.assertThat(observations)
+					.hasObservationWithNameEqualTo("lock.acquire")
+					.that()
+					.hasParentObservationContextMatching((parent) -> "lock.call".equals(parent.getName()))
+					.hasBeenStopped();
+				// a second subscription is a second call
+				assertThat(later.block(Duration.ofSeconds(10))).isEqualTo("paid 42");
+				TestObservationRegistryAssert.assertThat(observations)
+					.hasNumberOfObservationsWithNameEqualTo("lock.call", 3);
+			});
+	}
+
+	@Test
 	void offWithThePropertyButTheLockStillWorks() {
 		this.runner.withBean(SimpleMeterRegistry.class)
 			.withPropertyValues("lock.metrics.enabled=false")
@@ -159,6 +191,16 @@ class LockMetricsAutoConfigurationTests {
 		@UserLock(name = "wallet", key = "#uid", waitTime = "0s")
 		public String payNow(String uid) {
 			return "paid " + uid;
+		}
+
+		@UserLock(name = "wallet", key = "#uid")
+		public reactor.core.publisher.Mono<String> payLater(String uid) {
+			return reactor.core.publisher.Mono.fromSupplier(() -> "paid " + uid);
+		}
+
+		@UserLock(name = "wallet", key = "#uid")
+		public reactor.core.publisher.Flux<String> payInParts(String uid) {
+			return reactor.core.publisher.Flux.just("part 1 " + uid, "part 2 " + uid);
 		}
 
 	}
