@@ -1,20 +1,13 @@
 package io.github.userlock.support;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import io.github.userlock.LockConflictException;
@@ -67,9 +60,6 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 */
 	static final long LONGEST_NANOS = Long.MAX_VALUE / 4;
 
-	/** The most "held" answers kept for sharing; beyond it they are all dropped. */
-	private static final int HELD_ANSWERS = 4096;
-
 	private final Duration defaultWaitTime;
 
 	private final Duration defaultLeaseTime;
@@ -78,26 +68,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private final ConcurrentHashMap<String, LocalKey> locals = new ConcurrentHashMap<>();
 
-	/**
-	 * Keys the store said another process holds, until when that answer may be shared
-	 * with no-wait calls of this process (see {@link #sharesHeldAnswers()}). Bounded by
-	 * {@link #HELD_ANSWERS}.
-	 */
-	private final ConcurrentHashMap<String, Long> heldElsewhere = new ConcurrentHashMap<>();
-
-	/** Counts release signals, so that a held answer older than one is not shared. */
-	private final AtomicLong releaseSignals = new AtomicLong();
-
-	private final CopyOnWriteArrayList<LockListener> listeners = new CopyOnWriteArrayList<>();
+	/** "Held by another process" answers shared with no-wait calls (opt-in engines). */
+	private final HeldAnswers heldAnswers = new HeldAnswers();
 
 	private final AtomicLong lostWhileHeld = new AtomicLong();
 
-	/**
-	 * Runs listeners and lost-callbacks, one at a time in the order of the events, off
-	 * the threads that detect them (the watchdog, Redis I/O): a slow callback delays
-	 * other callbacks, never a renewal or a lock call. Its one thread ends when idle.
-	 */
-	private final ThreadPoolExecutor events = newEventExecutor();
+	/** Listeners and lost-callbacks, run on the event thread. */
+	private final LockEvents events = new LockEvents();
 
 	private final AtomicLong lostBeforeRelease = new AtomicLong();
 
@@ -226,7 +203,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	@Override
 	public void addListener(LockListener listener) {
-		this.listeners.add(Objects.requireNonNull(listener, "listener"));
+		this.events.addListener(Objects.requireNonNull(listener, "listener"));
 	}
 
 	/**
@@ -282,28 +259,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 */
 	@Override
 	public void close() {
-		this.events.shutdown();
-	}
-
-	private static ThreadPoolExecutor newEventExecutor() {
-		ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-				(runnable) -> {
-					Thread thread = new Thread(runnable, "user-lock-events");
-					thread.setDaemon(true);
-					return thread;
-				});
-		executor.allowCoreThreadTimeOut(true);
-		return executor;
-	}
-
-	/** Runs {@code event} on the event thread (inline once the registry is closed). */
-	private void dispatch(Runnable event) {
-		try {
-			this.events.execute(event);
-		}
-		catch (RejectedExecutionException ex) {
-			event.run();
-		}
+		this.events.close();
 	}
 
 	// ---- engine support ----
@@ -313,8 +269,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * any.
 	 */
 	protected final void signal(String storeKey) {
-		this.releaseSignals.incrementAndGet();
-		this.heldElsewhere.remove(storeKey);
+		this.heldAnswers.released(storeKey);
 		LocalKey local = this.locals.get(storeKey);
 		if (local != null) {
 			local.signal();
@@ -326,8 +281,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * may have been lost.
 	 */
 	protected final void signalAll() {
-		this.releaseSignals.incrementAndGet();
-		this.heldElsewhere.clear();
+		this.heldAnswers.releasedAll();
 		this.locals.values().forEach(LocalKey::signal);
 	}
 
@@ -343,17 +297,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		this.observer.lockLost(grant, LockObserver.LossPhase.HELD, grant.observerContext());
 		logger.warn("Lock '{}' lost while held: {}. The code running under it is no longer protected.", grant.key(),
 				reason);
-		dispatch(() -> {
-			for (LockListener listener : this.listeners) {
-				try {
-					listener.lockLost(grant.key(), grant.fencingToken());
-				}
-				catch (RuntimeException ex) {
-					logger.warn("LockListener failed", ex);
-				}
-			}
-			grant.runLostCallbacks();
-		});
+		this.events.lostWhileHeld(grant);
 	}
 
 	// ---- internals ----
@@ -391,8 +335,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		String storeKey = storeKey(request.namespace(), request.key());
 		long deadline = start + boundedNanos(wait);
 		if (wait.isZero() || wait.isNegative()) {
-			Long heldUntil = this.heldElsewhere.get(storeKey);
-			if (heldUntil != null && heldUntil - System.nanoTime() > 0) {
+			if (this.heldAnswers.isHeldElsewhere(storeKey)) {
 				return null;
 			}
 		}
@@ -541,10 +484,10 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			long deadline) {
 		for (;;) {
 			long version = local.version();
-			long signals = this.releaseSignals.get();
+			long signals = this.heldAnswers.signals();
 			Attempt attempt = attempt(key, storeKey, lease);
 			if (attempt.grant() != null) {
-				this.heldElsewhere.remove(storeKey);
+				this.heldAnswers.granted(storeKey);
 				return attempt.grant();
 			}
 			shareHeldAnswer(storeKey, attempt.retryAfterNanos(), signals);
@@ -653,36 +596,16 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		this.observer.lockLost(grant, LockObserver.LossPhase.RELEASE, grant.observerContext());
 		logger.warn("Lock '{}' lost before release: its lease had run out or another owner had taken it over. "
 				+ "Nothing of the other owner's was deleted.", grant.key());
-		dispatch(() -> {
-			if (newlyLost) {
-				grant.runLostCallbacks();
-			}
-			for (LockListener listener : this.listeners) {
-				try {
-					listener.lostBeforeRelease(grant.key(), grant.fencingToken());
-				}
-				catch (RuntimeException ex) {
-					logger.warn("LockListener failed", ex);
-				}
-			}
-		});
+		this.events.lostBeforeRelease(grant, newlyLost);
 	}
 
 	/**
-	 * Keeps the store's "held" answer for later no-wait calls, unless a release signal
-	 * came since the attempt was sent (it may be newer than the answer).
+	 * Keeps the store's "held" answer for later no-wait calls when the engine shares
+	 * them.
 	 */
 	private void shareHeldAnswer(String storeKey, long validNanos, long signalsBefore) {
-		if (!sharesHeldAnswers()) {
-			return;
-		}
-		if (this.heldElsewhere.size() >= HELD_ANSWERS) {
-			this.heldElsewhere.clear();
-		}
-		this.heldElsewhere.put(storeKey, System.nanoTime() + validNanos);
-		if (this.releaseSignals.get() != signalsBefore) {
-			// a release may have been signalled between the answer and now
-			this.heldElsewhere.remove(storeKey);
+		if (sharesHeldAnswers()) {
+			this.heldAnswers.share(storeKey, validNanos, signalsBefore);
 		}
 	}
 
@@ -712,100 +635,6 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			return LONGEST_NANOS;
 		}
 		return Math.min(duration.toNanos(), LONGEST_NANOS);
-	}
-
-	/** Local state of one key; lives while {@link #users} is above zero. */
-	private static final class LocalKey {
-
-		final String storeKey;
-
-		/** Guarded by the map's compute lock. */
-		int users;
-
-		// guarded by this
-
-		/**
-		 * Whether a thread of this process holds the key or is acquiring it in the store.
-		 */
-		boolean busy;
-
-		/** Threads of this process waiting for their turn, first come first served. */
-		final ArrayDeque<Waiter> queue = new ArrayDeque<>(2);
-
-		@Nullable Thread owner;
-
-		@Nullable LockGrant grant;
-
-		int holds;
-
-		long keepUntilNanos;
-
-		/**
-		 * Wake-up signals: a java.util.concurrent lock, not the monitor, so that a
-		 * virtual thread waiting for one does not pin its carrier (JDK 21 to 23).
-		 */
-		private final ReentrantLock signalLock = new ReentrantLock();
-
-		private final Condition signalled = this.signalLock.newCondition();
-
-		private volatile long signals;
-
-		LocalKey(String storeKey) {
-			this.storeKey = storeKey;
-		}
-
-		long version() {
-			return this.signals;
-		}
-
-		void signal() {
-			this.signalLock.lock();
-			try {
-				this.signals++;
-				this.signalled.signalAll();
-			}
-			finally {
-				this.signalLock.unlock();
-			}
-		}
-
-		void awaitSignal(long version, long nanos) throws InterruptedException {
-			long left = nanos;
-			this.signalLock.lock();
-			try {
-				while (this.signals == version && left > 0) {
-					left = this.signalled.awaitNanos(left);
-				}
-			}
-			finally {
-				this.signalLock.unlock();
-			}
-		}
-
-	}
-
-	/**
-	 * A thread waiting for its turn on a key; fields guarded by the key's
-	 * {@link LocalKey}.
-	 */
-	private static final class Waiter {
-
-		final Thread thread;
-
-		final Duration lease;
-
-		boolean granted;
-
-		@Nullable LockGrant handOff;
-
-		/** Signal version to wait past before trying the store, or -1. */
-		long yieldFrom = -1;
-
-		Waiter(Thread thread, Duration lease) {
-			this.thread = thread;
-			this.lease = lease;
-		}
-
 	}
 
 	private final class Handle implements LockHandle {
