@@ -14,16 +14,18 @@ if not acquired then
   end
 end
 if acquired then
-  -- Fencing token: Redis server time in microseconds, and strictly above the last token of the bucket,
-  -- so it keeps increasing across a restart that lost the counter and across a clock step back.
-  local t = redis.call('TIME')
-  local token = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local last = tonumber(redis.call('GET', KEYS[2]))
-  if last and last >= token then
-    token = last + 1
+  -- Fencing token: strictly above every earlier token of the bucket (INCRBY: one command). A counter that
+  -- is missing (first use, or lost with a restart or failover) is seeded from Redis server time in
+  -- microseconds, which is above every token issued before as long as a bucket averaged fewer than
+  -- 1e6 / (1 + ARGV[3]) acquisitions per second since it was seeded.
+  local reserve = 1 + tonumber(ARGV[3])
+  local last = redis.call('INCRBY', KEYS[2], reserve)
+  if last == reserve then
+    local t = redis.call('TIME')
+    last = tonumber(t[1]) * 1000000 + tonumber(t[2]) + reserve
+    redis.call('SET', KEYS[2], string.format('%.0f', last))
   end
-  redis.call('SET', KEYS[2], string.format('%.0f', token + tonumber(ARGV[3])))
-  return token
+  return last - reserve + 1
 end
 -- Held: mark that someone waits, so that the release publishes a wake-up (SETRANGE keeps the TTL).
 redis.call('SETRANGE', KEYS[1], 32, '+')

@@ -49,7 +49,7 @@ class SecurityTests {
 
 	/** The commands the engine needs; each one is shown necessary below. */
 	static final List<String> COMMANDS = List.of("evalsha", "eval", "subscribe", "set", "get", "setrange", "pttl",
-			"pexpire", "del", "time", "publish");
+			"pexpire", "del", "incrby", "time", "publish");
 
 	/**
 	 * The minimal ACL rule for the default key prefix {@code user-lock:} (documented in
