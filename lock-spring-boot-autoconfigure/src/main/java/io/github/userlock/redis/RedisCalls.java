@@ -17,9 +17,11 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -98,15 +100,32 @@ final class RedisCalls {
 	 */
 	<T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key, long deadline,
 			boolean awaited, @Nullable Runnable afterFallback, String[] keys, String... args) {
+		return callAndWait(null, script, type, key, deadline, awaited, afterFallback, keys, args);
+	}
+
+	/**
+	 * {@link #call} with, if {@code replicaWait} is given, {@code WAIT} written right
+	 * behind the script in the same write (and again behind an EVAL fallback); its answer
+	 * is in {@code replicaWait}.
+	 */
+	<T> CompletableFuture<T> callAndWait(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
+			ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
+			@Nullable Runnable afterFallback, String[] keys, String... args) {
 		Connections connections = connections(key, deadline);
-		CompletableFuture<T> first = connections.pipeline
-			.send(() -> connections.scripting.<T>evalsha(script.sha(), type, keys, args), awaited);
+		CompletableFuture<T> first = connections.pipeline.send(() -> {
+			RedisFuture<T> sent = connections.scripting.<T>evalsha(script.sha(), type, keys, args);
+			writeWait(connections, replicaWait);
+			return sent;
+		}, awaited);
 		return first.exceptionallyCompose((failure) -> {
 			Throwable cause = unwrap(failure);
 			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
 				reloadScripts(connections);
-				CompletableFuture<T> fallback = connections.pipeline
-					.send(() -> connections.scripting.<T>eval(script.source(), type, keys, args), awaited);
+				CompletableFuture<T> fallback = connections.pipeline.send(() -> {
+					RedisFuture<T> sent = connections.scripting.<T>eval(script.source(), type, keys, args);
+					writeWait(connections, replicaWait);
+					return sent;
+				}, awaited);
 				if (afterFallback != null) {
 					afterFallback.run();
 				}
@@ -115,6 +134,12 @@ final class RedisCalls {
 			return CompletableFuture.failedFuture(
 					new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
 		});
+	}
+
+	private static void writeWait(Connections connections, ReplicaAcknowledgement.@Nullable Pending replicaWait) {
+		if (replicaWait != null) {
+			replicaWait.writeWait((BaseRedisAsyncCommands<String, String>) connections.scripting);
+		}
 	}
 
 	/** Waits for {@code future} until {@code deadline}, naming the setting on timeout. */
