@@ -1,0 +1,139 @@
+package io.github.userlock.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import io.github.userlock.LockHandle;
+import io.github.userlock.test.RedisClusterRig;
+import io.github.userlock.test.RedisServer;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A held and waited-for key's hash slot is migrated to another master of a real
+ * three-master cluster ({@code SETSLOT IMPORTING/MIGRATING}, {@code MIGRATE} of the lock
+ * key with its fencing counter, {@code SETSLOT NODE}): the driver follows {@code ASK} and
+ * {@code MOVED}, so renewals, exclusion, the release and the wake-up keep working.
+ */
+@Timeout(90)
+class RedisLockRegistrySlotMigrationTests {
+
+	private static RedisClusterRig rig;
+
+	private static final List<RedisClusterClient> clients = new ArrayList<>();
+
+	private final List<RedisLockRegistry> registries = new ArrayList<>();
+
+	private final ExecutorService executor = Executors.newCachedThreadPool();
+
+	@BeforeAll
+	static void startCluster() {
+		rig = RedisClusterRig.start();
+	}
+
+	@AfterAll
+	static void stopCluster() {
+		clients.forEach(RedisClusterClient::shutdown);
+		if (rig != null) {
+			rig.close();
+		}
+	}
+
+	@AfterEach
+	void closeRegistries() {
+		this.executor.shutdownNow();
+		this.registries.forEach(RedisLockRegistry::close);
+	}
+
+	private RedisLockRegistry instance() {
+		RedisClusterClient client = RedisClusterClient.create(rig.seedUri());
+		clients.add(client);
+		// 900 ms leases: renewed every 300 ms, so a migration that broke renewals loses
+		// the lock within a second
+		RedisLockRegistry registry = RedisLockRegistry.builder(client).defaultLeaseTime(Duration.ofMillis(900)).build();
+		this.registries.add(registry);
+		return registry;
+	}
+
+	@Test
+	void aHeldAndWaitedForKeyMovesToAnotherMasterAndKeepsWorking() throws Exception {
+		RedisLockRegistry holder = instance();
+		RedisLockRegistry waiting = instance();
+		RedisLockRegistry prober = instance();
+		String storeKey = holder.storeKey("", "moving");
+		String fenceKey = storeKey.substring(0, storeKey.indexOf('}') + 1);
+		int slot = SlotHash.getSlot(storeKey);
+		assertThat(SlotHash.getSlot(fenceKey)).isEqualTo(slot);
+		RedisServer source = rig.owner(slot);
+		RedisServer target = rig.nodes().get((rig.nodes().indexOf(source) + 1) % 3);
+
+		LockHandle held = holder.acquire("moving", Duration.ofSeconds(5));
+		CompletableFuture<Long> waiter = CompletableFuture.supplyAsync(() -> {
+			try (LockHandle next = waiting.acquire("moving", Duration.ofSeconds(60))) {
+				return next.fencingToken();
+			}
+		}, this.executor);
+		await().atMost(Duration.ofSeconds(10)).until(() -> source.admin((c) -> c.strlen(storeKey)) == 33);
+
+		rig.beginMigration(slot, target);
+		assertThat(rig.migrateKeys(slot, target)).containsExactlyInAnyOrder(storeKey, fenceKey);
+		assertThat(keysInSlot(source, slot)).isZero();
+		assertThat(keysInSlot(target, slot)).isEqualTo(2);
+		// slot half-migrated: every call on the key is redirected with ASK
+		assertKeptAndExcluded(holder, prober, held);
+
+		rig.endMigration(slot, target);
+		// migrated: redirected with MOVED
+		assertKeptAndExcluded(holder, prober, held);
+		assertThat(keysInSlot(target, slot)).isEqualTo(2);
+		assertThat(waiter).isNotDone();
+
+		long releasedAt = System.nanoTime();
+		held.release();
+		assertThat(waiter).succeedsWithin(Duration.ofSeconds(10))
+			.satisfies((token) -> assertThat(token).isGreaterThan(held.fencingToken()));
+		// woken by the release published on the new owner, not by a recheck (1 s) or
+		// the lease
+		assertThat(System.nanoTime() - releasedAt).isLessThan(TimeUnit.SECONDS.toNanos(5));
+		await().atMost(Duration.ofSeconds(5)).until(() -> keysInSlot(target, slot) == 1);
+		assertThat(keysInSlot(source, slot)).isZero();
+	}
+
+	/**
+	 * For three lease times: the holder's watchdog keeps renewing the lock, and another
+	 * instance cannot take it.
+	 */
+	private static void assertKeptAndExcluded(RedisLockRegistry holder, RedisLockRegistry prober, LockHandle held) {
+		long renewalsBefore = holder.renewalCalls();
+		await().during(Duration.ofMillis(2700))
+			.atMost(Duration.ofSeconds(8))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> held.isHeld() && isExcluded(prober, "moving"));
+		assertThat(holder.renewalCalls() - renewalsBefore).isGreaterThanOrEqualTo(3);
+	}
+
+	private static boolean isExcluded(RedisLockRegistry registry, String key) {
+		Optional<LockHandle> taken = registry.tryAcquire(key);
+		taken.ifPresent(LockHandle::release);
+		return taken.isEmpty();
+	}
+
+	private static long keysInSlot(RedisServer node, int slot) {
+		return node.admin((c) -> c.clusterCountKeysInSlot(slot));
+	}
+
+}
