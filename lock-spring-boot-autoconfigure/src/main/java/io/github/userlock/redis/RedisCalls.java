@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -49,6 +50,9 @@ import org.slf4j.LoggerFactory;
 final class RedisCalls {
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisCalls.class);
+
+	/** Pause before a script refused with TRYAGAIN (slot migration) is sent again. */
+	static final long TRY_AGAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
 	private final AbstractRedisClient client;
 
@@ -131,9 +135,51 @@ final class RedisCalls {
 				}
 				return fallback;
 			}
+			if (String.valueOf(cause.getMessage()).startsWith("TRYAGAIN")
+					&& deadline - System.nanoTime() > TRY_AGAIN_NANOS) {
+				return tryAgain(replicaWait, script, type, key, deadline, awaited, afterFallback, keys, args);
+			}
 			return CompletableFuture.failedFuture(
 					new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
 		});
+	}
+
+	/**
+	 * A script whose keys are in a slot being migrated, some moved and some not yet, was
+	 * refused with TRYAGAIN: it did not run. It is sent again after a short pause, until
+	 * the deadline, and {@code afterFallback} runs right behind the new send (as after an
+	 * EVAL fallback: an attempt given up on meanwhile is undone behind it).
+	 */
+	private <T> CompletableFuture<T> tryAgain(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
+			ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
+			@Nullable Runnable afterFallback, String[] keys, String... args) {
+		CompletableFuture<T> again = new CompletableFuture<>();
+		try {
+			this.scheduler.schedule(() -> {
+				try {
+					CompletableFuture<T> sent = this.<T>callAndWait(replicaWait, script, type, key, deadline, awaited,
+							afterFallback, keys, args);
+					if (afterFallback != null) {
+						afterFallback.run();
+					}
+					sent.whenComplete((result, failure) -> {
+						if (failure != null) {
+							again.completeExceptionally(failure);
+						}
+						else {
+							again.complete(result);
+						}
+					});
+				}
+				catch (RuntimeException ex) {
+					again.completeExceptionally(ex);
+				}
+			}, TRY_AGAIN_NANOS, TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			again.completeExceptionally(new LockUnavailableException(key, "The lock registry is closed", ex));
+		}
+		return again;
 	}
 
 	private static void writeWait(Connections connections, ReplicaAcknowledgement.@Nullable Pending replicaWait) {

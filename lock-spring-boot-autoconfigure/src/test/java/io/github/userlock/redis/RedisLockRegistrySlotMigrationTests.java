@@ -3,11 +3,18 @@ package io.github.userlock.redis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.userlock.LockHandle;
 import io.github.userlock.test.RedisClusterRig;
@@ -113,6 +120,83 @@ class RedisLockRegistrySlotMigrationTests {
 		assertThat(keysInSlot(source, slot)).isZero();
 	}
 
+	@Test
+	void exclusionHoldsWhileTheSlotOfBusyKeysMovesBackAndForth() throws Exception {
+		RedisLockRegistry first = instance();
+		RedisLockRegistry second = instance();
+		List<String> keys = keysInOneSlot(first, 4);
+		int slot = SlotHash.getSlot(first.storeKey("", keys.get(0)));
+		RedisServer home = rig.owner(slot);
+		RedisServer away = rig.nodes().get((rig.nodes().indexOf(home) + 1) % 3);
+		AtomicBoolean stop = new AtomicBoolean();
+		AtomicInteger overlaps = new AtomicInteger();
+		AtomicLong done = new AtomicLong();
+		Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
+		List<Throwable> failures = new CopyOnWriteArrayList<>();
+		List<Future<?>> workers = new ArrayList<>();
+		for (int t = 0; t < 6; t++) {
+			RedisLockRegistry registry = (t % 2 == 0) ? first : second;
+			int seed = t;
+			workers.add(this.executor.submit(() -> {
+				for (int i = 0; !stop.get(); i++) {
+					String key = keys.get((seed + i) % keys.size());
+					try (LockHandle handle = registry.acquire(key, Duration.ofSeconds(20))) {
+						AtomicInteger count = inside.computeIfAbsent(key, (k) -> new AtomicInteger());
+						if (count.incrementAndGet() != 1) {
+							overlaps.incrementAndGet();
+						}
+						Thread.onSpinWait();
+						count.decrementAndGet();
+						done.incrementAndGet();
+					}
+					catch (RuntimeException ex) {
+						failures.add(ex);
+					}
+				}
+			}));
+		}
+		for (RedisServer to : List.of(away, home, away)) {
+			awaitProgress(done, 50);
+			RedisServer from = rig.owner(slot);
+			long refusedBefore = tryAgainCount(from);
+			rig.beginMigration(slot, to);
+			// acquires of a free key (its fencing counter exists, the lock key does not)
+			// are refused with TRYAGAIN until the keys moved: they are sent again
+			await().atMost(Duration.ofSeconds(20)).until(() -> tryAgainCount(from) > refusedBefore);
+			// then as redis-cli --cluster reshard does: the keys, then the owner. In
+			// between
+			// a multi-key script (an acquire of a free key) gets TRYAGAIN on both nodes
+			rig.migrateKeys(slot, to);
+			rig.endMigration(slot, to);
+		}
+		awaitProgress(done, 50);
+		stop.set(true);
+		for (Future<?> worker : workers) {
+			worker.get(30, TimeUnit.SECONDS);
+		}
+		assertThat(overlaps).hasValue(0);
+		assertThat(failures).isEmpty();
+		assertThat(keysInSlot(home, slot)).isZero();
+		assertThat(keysInSlot(away, slot)).isEqualTo(1);
+	}
+
+	private static void awaitProgress(AtomicLong done, long operations) {
+		long from = done.get();
+		await().atMost(Duration.ofSeconds(20)).until(() -> done.get() - from >= operations);
+	}
+
+	/** {@code count} keys whose locks share one hash slot (one bucket). */
+	private static List<String> keysInOneSlot(RedisLockRegistry registry, int count) {
+		int slot = SlotHash.getSlot(registry.storeKey("", "busy-0"));
+		List<String> keys = new ArrayList<>();
+		for (int i = 0; keys.size() < count; i++) {
+			if (SlotHash.getSlot(registry.storeKey("", "busy-" + i)) == slot) {
+				keys.add("busy-" + i);
+			}
+		}
+		return keys;
+	}
+
 	/**
 	 * For three lease times: the holder's watchdog keeps renewing the lock, and another
 	 * instance cannot take it.
@@ -130,6 +214,12 @@ class RedisLockRegistrySlotMigrationTests {
 		Optional<LockHandle> taken = registry.tryAcquire(key);
 		taken.ifPresent(LockHandle::release);
 		return taken.isEmpty();
+	}
+
+	/** How many commands {@code node} refused with TRYAGAIN (INFO errorstats). */
+	private static long tryAgainCount(RedisServer node) {
+		String stat = node.infoMap("errorstats").get("errorstat_TRYAGAIN");
+		return (stat != null) ? Long.parseLong(stat.substring("count=".length())) : 0;
 	}
 
 	private static long keysInSlot(RedisServer node, int slot) {
