@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.userlock.LockHandle;
+import io.github.userlock.LockRegistry;
+import io.github.userlock.autoconfigure.LockAutoConfiguration;
 import io.github.userlock.test.RedisClusterRig;
 import io.github.userlock.test.RedisServer;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -26,6 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -195,6 +201,33 @@ class RedisLockRegistrySlotMigrationTests {
 			}
 		}
 		return keys;
+	}
+
+	@Test
+	void bootsClusterConfigurationGivesAClusterRegistry() {
+		String nodes = rig.nodes()
+			.stream()
+			.map((node) -> node.host() + ":" + node.port())
+			.collect(java.util.stream.Collectors.joining(","));
+		ApplicationContextRunner runner = new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.cluster.nodes=" + nodes);
+		RedisLockRegistry other = instance();
+		runner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			LockRegistry registry = context.getBean(LockRegistry.class);
+			try (LockHandle held = registry.acquire("boot-user", Duration.ofSeconds(5))) {
+				String storeKey = other.storeKey("", "boot-user");
+				assertThat(rig.owner(SlotHash.getSlot(storeKey)).<Long>admin((c) -> c.exists(storeKey))).isEqualTo(1L);
+				assertThat(other.tryAcquire("boot-user")).isEmpty();
+			}
+			assertThat(other.tryAcquire("boot-user")).hasValueSatisfying(LockHandle::release);
+		});
+		runner.withPropertyValues("lock.redis.min-replicas=1")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("lock.redis.min-replicas=1 is not supported on Redis Cluster"));
 	}
 
 	/**
