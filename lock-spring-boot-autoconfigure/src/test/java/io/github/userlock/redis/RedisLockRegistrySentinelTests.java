@@ -143,6 +143,14 @@ class RedisLockRegistrySentinelTests {
 			assertThat(b.tryAcquire("carol")).isEmpty();
 			held.release();
 			assertThat(b.tryAcquire("carol")).hasValueSatisfying(LockHandle::release);
+			// after SCRIPT FLUSH the acquire goes again as EVAL, and so does its WAIT
+			rig.master().admin((c) -> c.scriptFlush());
+			rig.master().resetStats();
+			LockHandle again = a.acquire("carol", Duration.ofSeconds(2));
+			assertThat(rig.master().commandCalls("eval")).isEqualTo(1);
+			assertThat(rig.master().commandCalls("wait")).isEqualTo(2);
+			assertThat(exists(rig.replica(), storeKey)).isEqualTo(1L);
+			again.release();
 		}, "lock.redis.min-replicas=1", "lock.redis.replica-timeout=1s", "lock.command-timeout=3s");
 	}
 

@@ -177,8 +177,8 @@ public final class SentinelRig implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until the master replicated everything written so far to {@code replicas}
-	 * replicas ({@code WAIT}).
+	 * Waits (up to 5 s) until the replica acknowledged everything written to the master
+	 * so far ({@code WAIT 1 5000}).
 	 * @param master the master
 	 */
 	public static void awaitReplicated(RedisServer master) {
