@@ -79,7 +79,8 @@ class ClusterMultiProcessLockTests {
 				+ history.acquisitions.size() + " writes=" + writes + " overlaps=" + history.confirmedOverlaps().size()
 				+ " rawOverlaps=" + history.rawOverlaps().size() + " unexplainedRawOverlaps="
 				+ history.unexplainedRawOverlaps().size() + " tokenOrderViolations="
-				+ history.tokenOrderViolations().size() + " openAtKill=" + history.openCount());
+				+ history.tokenOrderViolations().size() + " staleWritesRefused="
+				+ (history.count('F') + history.count('G')) + " openAtKill=" + history.openCount());
 		assertThat(history.acquisitions).hasSizeGreaterThan(1000);
 		assertThat(history.confirmedOverlaps()).as("overlapping held intervals").isEmpty();
 		assertThat(history.unexplainedRawOverlaps()).as("overlaps not explained by a reported loss").isEmpty();
