@@ -116,6 +116,8 @@ public final class LockAutoConfiguration {
 				.commandTimeout(properties.getCommandTimeout())
 				.recheckInterval(properties.getRecheckInterval())
 				.awaitRelease(properties.isAwaitRelease())
+				.minReplicas(properties.getRedis().getMinReplicas())
+				.replicaTimeout(properties.getRedis().getReplicaTimeout())
 				.build();
 		}
 

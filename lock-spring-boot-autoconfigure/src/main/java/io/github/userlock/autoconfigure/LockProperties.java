@@ -79,6 +79,11 @@ public class LockProperties {
 	 */
 	private boolean awaitRelease = true;
 
+	/**
+	 * Redis-specific settings.
+	 */
+	private final Redis redis = new Redis();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -151,12 +156,52 @@ public class LockProperties {
 		this.awaitRelease = awaitRelease;
 	}
 
+	public Redis getRedis() {
+		return this.redis;
+	}
+
 	public Duration getRecheckInterval() {
 		return this.recheckInterval;
 	}
 
 	public void setRecheckInterval(Duration recheckInterval) {
 		this.recheckInterval = recheckInterval;
+	}
+
+	/** Settings of the Redis store, under {@code lock.redis.*}. */
+	public static class Redis {
+
+		/**
+		 * How many replicas must acknowledge an acquisition (WAIT, sent right behind the
+		 * acquire); with fewer within replica-timeout it is released again and fails with
+		 * LockUnavailableException. 0 (the default) asks none. Narrows, does not close,
+		 * the window in which a failover loses a lock just taken. Not supported on Redis
+		 * Cluster.
+		 */
+		private int minReplicas;
+
+		/**
+		 * How long an acquire waits for min-replicas acknowledgements; shorter than
+		 * command-timeout.
+		 */
+		private Duration replicaTimeout = Duration.ofMillis(500);
+
+		public int getMinReplicas() {
+			return this.minReplicas;
+		}
+
+		public void setMinReplicas(int minReplicas) {
+			this.minReplicas = minReplicas;
+		}
+
+		public Duration getReplicaTimeout() {
+			return this.replicaTimeout;
+		}
+
+		public void setReplicaTimeout(Duration replicaTimeout) {
+			this.replicaTimeout = replicaTimeout;
+		}
+
 	}
 
 	/** Where locks are held. */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -17,9 +18,11 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -47,6 +50,9 @@ import org.slf4j.LoggerFactory;
 final class RedisCalls {
 
 	private static final Logger logger = LoggerFactory.getLogger(RedisCalls.class);
+
+	/** Pause before a script refused with TRYAGAIN (slot migration) is sent again. */
+	static final long TRY_AGAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
 	private final AbstractRedisClient client;
 
@@ -98,23 +104,88 @@ final class RedisCalls {
 	 */
 	<T> CompletableFuture<T> call(RedisScript script, ScriptOutputType type, @Nullable String key, long deadline,
 			boolean awaited, @Nullable Runnable afterFallback, String[] keys, String... args) {
+		return callAndWait(null, script, type, key, deadline, awaited, afterFallback, keys, args);
+	}
+
+	/**
+	 * {@link #call} with, if {@code replicaWait} is given, {@code WAIT} written right
+	 * behind the script in the same write (and again behind an EVAL fallback); its answer
+	 * is in {@code replicaWait}.
+	 */
+	<T> CompletableFuture<T> callAndWait(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
+			ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
+			@Nullable Runnable afterFallback, String[] keys, String... args) {
 		Connections connections = connections(key, deadline);
-		CompletableFuture<T> first = connections.pipeline
-			.send(() -> connections.scripting.<T>evalsha(script.sha(), type, keys, args), awaited);
+		CompletableFuture<T> first = connections.pipeline.send(() -> {
+			RedisFuture<T> sent = connections.scripting.<T>evalsha(script.sha(), type, keys, args);
+			writeWait(connections, replicaWait);
+			return sent;
+		}, awaited);
 		return first.exceptionallyCompose((failure) -> {
 			Throwable cause = unwrap(failure);
 			if (cause instanceof RedisNoScriptException || String.valueOf(cause.getMessage()).startsWith("NOSCRIPT")) {
 				reloadScripts(connections);
-				CompletableFuture<T> fallback = connections.pipeline
-					.send(() -> connections.scripting.<T>eval(script.source(), type, keys, args), awaited);
+				CompletableFuture<T> fallback = connections.pipeline.send(() -> {
+					RedisFuture<T> sent = connections.scripting.<T>eval(script.source(), type, keys, args);
+					writeWait(connections, replicaWait);
+					return sent;
+				}, awaited);
 				if (afterFallback != null) {
 					afterFallback.run();
 				}
 				return fallback;
 			}
+			if (String.valueOf(cause.getMessage()).startsWith("TRYAGAIN")
+					&& deadline - System.nanoTime() > TRY_AGAIN_NANOS) {
+				return tryAgain(replicaWait, script, type, key, deadline, awaited, afterFallback, keys, args);
+			}
 			return CompletableFuture.failedFuture(
 					new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause));
 		});
+	}
+
+	/**
+	 * A script whose keys are in a slot being migrated, some moved and some not yet, was
+	 * refused with TRYAGAIN: it did not run. It is sent again after a short pause, until
+	 * the deadline, and {@code afterFallback} runs right behind the new send (as after an
+	 * EVAL fallback: an attempt given up on meanwhile is undone behind it).
+	 */
+	private <T> CompletableFuture<T> tryAgain(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
+			ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
+			@Nullable Runnable afterFallback, String[] keys, String... args) {
+		CompletableFuture<T> again = new CompletableFuture<>();
+		try {
+			this.scheduler.schedule(() -> {
+				try {
+					CompletableFuture<T> sent = this.<T>callAndWait(replicaWait, script, type, key, deadline, awaited,
+							afterFallback, keys, args);
+					if (afterFallback != null) {
+						afterFallback.run();
+					}
+					sent.whenComplete((result, failure) -> {
+						if (failure != null) {
+							again.completeExceptionally(failure);
+						}
+						else {
+							again.complete(result);
+						}
+					});
+				}
+				catch (RuntimeException ex) {
+					again.completeExceptionally(ex);
+				}
+			}, TRY_AGAIN_NANOS, TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			again.completeExceptionally(new LockUnavailableException(key, "The lock registry is closed", ex));
+		}
+		return again;
+	}
+
+	private static void writeWait(Connections connections, ReplicaAcknowledgement.@Nullable Pending replicaWait) {
+		if (replicaWait != null) {
+			replicaWait.writeWait((BaseRedisAsyncCommands<String, String>) connections.scripting);
+		}
 	}
 
 	/** Waits for {@code future} until {@code deadline}, naming the setting on timeout. */

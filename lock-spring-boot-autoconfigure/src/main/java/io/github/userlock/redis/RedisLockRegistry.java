@@ -111,6 +111,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private final boolean awaitRelease;
 
+	/** The opt-in WAIT behind every acquire ({@code lock.redis.min-replicas}). */
+	private final @Nullable ReplicaAcknowledgement replicaAck;
+
 	/**
 	 * Releases sent and not answered yet (release not awaited); {@link #close()} waits
 	 * until there are none.
@@ -128,6 +131,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		this.timeoutNanos = builder.commandTimeout.toNanos();
 		this.recheckNanos = builder.recheckInterval.toNanos();
 		this.awaitRelease = builder.awaitRelease;
+		this.replicaAck = replicaAcknowledgement(builder);
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
 			Thread thread = new Thread(runnable, "user-lock-watchdog");
 			thread.setDaemon(true);
@@ -137,6 +141,22 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
 				this::leaseLost, this::observer);
+	}
+
+	private static @Nullable ReplicaAcknowledgement replicaAcknowledgement(Builder builder) {
+		if (builder.minReplicas == 0) {
+			return null;
+		}
+		if (builder.client instanceof RedisClusterClient) {
+			throw new IllegalArgumentException("lock.redis.min-replicas=" + builder.minReplicas
+					+ " is not supported on Redis Cluster (WAIT would not reach the node that holds the key); set it to 0");
+		}
+		if (builder.replicaTimeout.compareTo(builder.commandTimeout) >= 0) {
+			throw new IllegalArgumentException("lock.redis.replica-timeout (" + builder.replicaTimeout
+					+ ") must be shorter than lock.command-timeout (" + builder.commandTimeout
+					+ "): the acquire and its WAIT share one command timeout");
+		}
+		return new ReplicaAcknowledgement(builder.minReplicas, builder.replicaTimeout);
 	}
 
 	/**
@@ -306,11 +326,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		long deadline = sentAt + this.timeoutNanos;
 		AtomicBoolean abandoned = new AtomicBoolean();
 		CompletableFuture<Long> answer = null;
+		ReplicaAcknowledgement.Pending replicaWait = (this.replicaAck != null) ? this.replicaAck.pending() : null;
 		Long result;
 		try {
 			// after a NOSCRIPT fallback of an attempt given up on, the undo goes again,
 			// right behind the fallback
-			answer = this.calls.call(ACQUIRE, ScriptOutputType.INTEGER, key, deadline, true, () -> {
+			answer = this.calls.callAndWait(replicaWait, ACQUIRE, ScriptOutputType.INTEGER, key, deadline, true, () -> {
 				if (abandoned.get()) {
 					undo(storeKey, owner);
 				}
@@ -325,6 +346,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			}
 			throw ex;
 		}
+		if (result > 0 && replicaWait != null) {
+			awaitReplicas(key, storeKey, owner, replicaWait, deadline);
+		}
 		if (result > 0) {
 			RedisLease redisLease = new RedisLease(storeKey, owner, leaseMillis, sentAt);
 			RedisGrant grant = new RedisGrant(key, redisLease, result, sentAt, HAND_OFFS);
@@ -337,6 +361,37 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
+	 * Waits for the WAIT written behind the acquire; if fewer replicas than
+	 * {@code lock.redis.min-replicas} acknowledged it (or the answer does not come),
+	 * deletes the key again, waiting for that (bounded), and throws.
+	 */
+	private void awaitReplicas(String key, String storeKey, String owner, ReplicaAcknowledgement.Pending replicaWait,
+			long deadline) {
+		RuntimeException failure;
+		try {
+			long acknowledged = this.calls.await(replicaWait.answer(), deadline, key, true);
+			failure = Objects.requireNonNull(this.replicaAck).check(key, acknowledged);
+		}
+		catch (LockUnavailableException | LockInterruptedException ex) {
+			failure = ex;
+		}
+		if (failure == null) {
+			return;
+		}
+		CompletableFuture<Long> undone = undo(storeKey, owner);
+		if (undone != null) {
+			try {
+				this.calls.await(undone, System.nanoTime() + this.timeoutNanos, key, false);
+			}
+			catch (LockUnavailableException ex) {
+				logger.warn("Could not release lock '{}' after too few replicas acknowledged it; its lease ends it: {}",
+						key, this.calls.describe(ex));
+			}
+		}
+		throw failure;
+	}
+
+	/**
 	 * The caller was told the attempt failed, but Redis may still run it (it was sent;
 	 * the driver re-sends commands that were in flight when it reconnects, and a driver
 	 * timeout only drops the answer): queue the compare-and-delete of its owner token
@@ -344,12 +399,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * nothing stays locked for a caller that holds nothing. It deletes only a key that
 	 * holds this owner token.
 	 */
-	private void undo(String storeKey, String owner) {
+	private @Nullable CompletableFuture<Long> undo(String storeKey, String owner) {
 		if (this.closed) {
-			return;
+			return null;
 		}
 		try {
-			this.calls
+			return this.calls
 				.<Long>call(RELEASE, ScriptOutputType.INTEGER, null, System.nanoTime() + this.timeoutNanos, false, null,
 						new String[] { storeKey }, owner, this.channel, "0")
 				.whenComplete((released, failure) -> {
@@ -361,6 +416,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 		catch (RuntimeException ex) {
 			logger.debug("Could not undo an acquire given up on for {}; its lease ends it", storeKey, ex);
+			return null;
 		}
 	}
 
@@ -518,6 +574,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 		private boolean awaitRelease = true;
 
+		private int minReplicas;
+
+		private Duration replicaTimeout = Duration.ofMillis(500);
+
 		private Builder(AbstractRedisClient client) {
 			this.client = Objects.requireNonNull(client, "client");
 		}
@@ -600,7 +660,42 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return this;
 		}
 
+		/**
+		 * How many replicas must acknowledge an acquisition (default 0: none asked). With
+		 * more, {@code WAIT <minReplicas> <replicaTimeout>} is written right behind every
+		 * acquire, in the same write; an acquisition fewer replicas acknowledged within
+		 * the replica timeout is released again and fails with
+		 * {@link LockUnavailableException}. It narrows, not closes, the window in which a
+		 * failover loses a lock just taken (a lagging replica can still be promoted);
+		 * fencing tokens are the defence that holds. Not supported on Redis Cluster.
+		 */
+		public Builder minReplicas(int minReplicas) {
+			if (minReplicas < 0) {
+				throw new IllegalArgumentException("lock.redis.min-replicas must be 0 or more, was " + minReplicas);
+			}
+			this.minReplicas = minReplicas;
+			return this;
+		}
+
+		/**
+		 * How long an acquire waits for the replicas of {@link #minReplicas(int)} to
+		 * acknowledge it (default 500 ms); shorter than the command timeout. The command
+		 * connection is blocked meanwhile, so with replicas down every acquire of this
+		 * process pays it.
+		 */
+		public Builder replicaTimeout(Duration replicaTimeout) {
+			Objects.requireNonNull(replicaTimeout, "replicaTimeout");
+			if (replicaTimeout.toMillis() < 1) {
+				throw new IllegalArgumentException(
+						"lock.redis.replica-timeout must be at least 1 ms, was " + replicaTimeout);
+			}
+			this.replicaTimeout = replicaTimeout;
+			return this;
+		}
+
 		public RedisLockRegistry build() {
+			// validated before anything is started
+			replicaAcknowledgement(this);
 			return new RedisLockRegistry(this);
 		}
 

@@ -327,7 +327,8 @@ class LockAutoConfigurationTests {
 				Map.entry("lock.wait-time", "3s"), Map.entry("lock.lease-time", "30s"),
 				Map.entry("lock.max-key-length", "512"), Map.entry("lock.order", "2147483637"),
 				Map.entry("lock.command-timeout", "2s"), Map.entry("lock.recheck-interval", "1s"),
-				Map.entry("lock.await-release", "true"), Map.entry("lock.metrics.enabled", "true")));
+				Map.entry("lock.await-release", "true"), Map.entry("lock.redis.min-replicas", "0"),
+				Map.entry("lock.redis.replica-timeout", "500ms"), Map.entry("lock.metrics.enabled", "true")));
 	}
 
 	/** A bean with locked methods that does not need Reactor. */

@@ -21,11 +21,15 @@ import io.github.userlock.LockListener;
 import io.github.userlock.LockRequest;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.redis.RedisLockRegistry;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 
 /**
  * The child process of {@link MultiProcessLockTests}: one application instance with its
@@ -147,8 +151,10 @@ public final class LockWorker {
 			.withPort((int) num("port"))
 			.withTimeout(Duration.ofMillis(num("dataTimeoutMillis")))
 			.build();
-		RedisClient lockClient = RedisClient.create(uri);
-		RedisClient dataClient = RedisClient.create(uri);
+		// cluster=true: the port is a seed node of a Redis Cluster
+		boolean cluster = Boolean.parseBoolean(this.args.getOrDefault("cluster", "false"));
+		AbstractRedisClient lockClient = cluster ? RedisClusterClient.create(uri) : RedisClient.create(uri);
+		AbstractRedisClient dataClient = cluster ? RedisClusterClient.create(uri) : RedisClient.create(uri);
 		RedisLockRegistry registry = RedisLockRegistry.builder(lockClient)
 			.defaultLeaseTime(lease)
 			.defaultWaitTime(wait)
@@ -168,7 +174,9 @@ public final class LockWorker {
 			}
 
 		});
-		StatefulRedisConnection<String, String> data = connect(dataClient);
+		StatefulConnection<String, String> data = connect(dataClient);
+		RedisClusterCommands<String, String> dataCommands = (data instanceof StatefulRedisClusterConnection<String, String> c)
+				? c.sync() : ((StatefulRedisConnection<String, String>) data).sync();
 		String[] keys = new String[keyCount];
 		for (int i = 0; i < keyCount; i++) {
 			keys[i] = String.format("k%02d", i);
@@ -186,12 +194,12 @@ public final class LockWorker {
 		}, "stdin-watcher");
 		stdinWatcher.setDaemon(true);
 		stdinWatcher.start();
-		warmUp(registry, data.sync());
+		warmUp(registry, dataCommands);
 		Files.writeString(Path.of(arg("log") + ".ready"), Long.toString(this.pid));
 		Thread[] workers = new Thread[threads];
 		for (int t = 0; t < threads; t++) {
 			int id = t;
-			workers[t] = new Thread(() -> work(id, registry, data.sync(), keys, max, deadline, workMicros),
+			workers[t] = new Thread(() -> work(id, registry, dataCommands, keys, max, deadline, workMicros),
 					"worker-" + t);
 			workers[t].start();
 		}
@@ -210,8 +218,8 @@ public final class LockWorker {
 		this.log.close();
 	}
 
-	private void work(int id, RedisLockRegistry registry, RedisCommands<String, String> data, String[] keys, long max,
-			long deadline, long workMicros) {
+	private void work(int id, RedisLockRegistry registry, RedisClusterCommands<String, String> data, String[] keys,
+			long max, long deadline, long workMicros) {
 		ThreadLocalRandom random = ThreadLocalRandom.current();
 		while (!this.stop && System.nanoTime() - deadline < 0) {
 			if (this.acquisitions.incrementAndGet() > max) {
@@ -255,7 +263,7 @@ public final class LockWorker {
 			char status;
 			try {
 				Long value = data.eval(FENCED_READ, ScriptOutputType.INTEGER,
-						new String[] { "rel:fence:" + key, "rel:counter:" + key }, Long.toString(token));
+						new String[] { dataKey("fence", key), dataKey("counter", key) }, Long.toString(token));
 				if (value < 0) {
 					status = 'F';
 				}
@@ -265,7 +273,7 @@ public final class LockWorker {
 						sleepMicros(random.nextLong(workMicros + 1));
 					}
 					Long applied = data.eval(FENCED_WRITE, ScriptOutputType.INTEGER,
-							new String[] { "rel:fence:" + key, "rel:counter:" + key, "rel:writes:" + key },
+							new String[] { dataKey("fence", key), dataKey("counter", key), dataKey("writes", key) },
 							Long.toString(token), Long.toString(value + 1));
 					status = (applied == 1) ? 'W' : 'G';
 					line("D\t" + key + "\t" + token);
@@ -283,11 +291,27 @@ public final class LockWorker {
 		}
 	}
 
-	private static StatefulRedisConnection<String, String> connect(RedisClient client) {
+	/**
+	 * The name of a data key of the protected resource: {@code rel:<kind>:<key>}; with
+	 * {@code cluster=true} the lock key is the hash tag ({@code rel:<kind>:{<key>}}), so
+	 * that the three keys a fenced write touches share a slot.
+	 */
+	private String dataKey(String kind, String key) {
+		return Boolean.parseBoolean(this.args.getOrDefault("cluster", "false")) ? dataKeyOnCluster(kind, key)
+				: "rel:" + kind + ":" + key;
+	}
+
+	/** {@link #dataKey} on a cluster. */
+	static String dataKeyOnCluster(String kind, String key) {
+		return "rel:" + kind + ":{" + key + "}";
+	}
+
+	private static StatefulConnection<String, String> connect(AbstractRedisClient client) {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
 		for (;;) {
 			try {
-				return client.connect();
+				return (client instanceof RedisClusterClient cluster) ? cluster.connect()
+						: ((RedisClient) client).connect();
 			}
 			catch (RuntimeException ex) {
 				if (System.nanoTime() - deadline > 0) {
@@ -302,7 +326,7 @@ public final class LockWorker {
 	 * Connects and loads classes before the run, so that a slow JVM start is not counted
 	 * as unavailability.
 	 */
-	private static void warmUp(RedisLockRegistry registry, RedisCommands<String, String> data) {
+	private static void warmUp(RedisLockRegistry registry, RedisClusterCommands<String, String> data) {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
 		for (;;) {
 			try {

@@ -75,6 +75,8 @@ public final class RedisServer implements AutoCloseable {
 
 	private final List<String> extraArgs;
 
+	private final @Nullable Path configFile;
+
 	private final @Nullable String adminUser;
 
 	private final @Nullable String adminPassword;
@@ -99,6 +101,7 @@ public final class RedisServer implements AutoCloseable {
 
 	private RedisServer(Builder builder) {
 		this.extraArgs = List.copyOf(builder.args);
+		this.configFile = builder.configFile;
 		this.adminUser = builder.adminUser;
 		this.adminPassword = builder.adminPassword;
 		try {
@@ -465,6 +468,10 @@ public final class RedisServer implements AutoCloseable {
 	private void launch() {
 		List<String> command = new ArrayList<>();
 		command.add(binary().toString());
+		if (this.configFile != null) {
+			// redis-server takes a configuration file only as its first argument
+			command.add(this.configFile.toString());
+		}
 		Collections.addAll(command, "--port", String.valueOf(this.port), "--bind", HOST, "--save", "", "--appendonly",
 				"no", "--protected-mode", "no", "--daemonize", "no", "--dir", this.workDir.toString());
 		command.addAll(this.extraArgs);
@@ -699,7 +706,21 @@ public final class RedisServer implements AutoCloseable {
 
 		private @Nullable String adminPassword;
 
+		private @Nullable Path configFile;
+
 		private Builder() {
+		}
+
+		/**
+		 * A configuration file, passed as the first argument (before the harness defaults
+		 * and the extra arguments, which override it). Sentinel mode ({@code --sentinel})
+		 * needs one, writable: the sentinel rewrites it.
+		 * @param configFile the file
+		 * @return this builder
+		 */
+		public Builder configFile(Path configFile) {
+			this.configFile = configFile;
+			return this;
 		}
 
 		/**
