@@ -72,6 +72,13 @@ final class CommandPipeline {
 	private volatile long inFlightSince;
 
 	/**
+	 * The command that ends the batch in flight: once it is answered nothing is in flight
+	 * any more, even before {@link #answered} ran (it runs after the callers' own
+	 * completions, which may already send again).
+	 */
+	private volatile @Nullable CompletableFuture<?> inFlightEnd;
+
+	/**
 	 * The command buffered last: the end of the next batch (set after it is buffered, so
 	 * that a flush that reads it writes it).
 	 */
@@ -109,7 +116,9 @@ final class CommandPipeline {
 		for (;;) {
 			int current = this.state.get();
 			long now = this.clock.getAsLong();
-			if ((current & IN_FLIGHT) != 0 && now - this.inFlightSince < this.staleNanos) {
+			CompletableFuture<?> end = this.inFlightEnd;
+			if ((current & IN_FLIGHT) != 0 && now - this.inFlightSince < this.staleNanos
+					&& (end == null || !end.isDone())) {
 				int next = current | BUFFERED | (awaited ? BUFFERED_AWAITED : 0);
 				if (current == next || this.state.compareAndSet(current, next)) {
 					scheduleStaleCheck();
@@ -120,10 +129,13 @@ final class CommandPipeline {
 				int next = (awaited || (current & BUFFERED_AWAITED) != 0) ? IN_FLIGHT : 0;
 				if (this.state.compareAndSet(current, next)) {
 					this.inFlightSince = now;
+					if (next == IN_FLIGHT) {
+						this.inFlightEnd = sent;
+					}
 					this.connection.flushCommands();
 					if (next == IN_FLIGHT) {
 						// this command ends the batch just written
-						sent.whenComplete(this::answered);
+						sent.whenComplete((result, failure) -> answered(sent));
 					}
 					return sent;
 				}
@@ -149,9 +161,12 @@ final class CommandPipeline {
 				if ((current & BUFFERED) != 0) {
 					this.inFlightSince = this.clock.getAsLong();
 				}
+				if ((current & BUFFERED_AWAITED) != 0 && end != null) {
+					this.inFlightEnd = end;
+				}
 				this.connection.flushCommands();
 				if ((current & BUFFERED_AWAITED) != 0 && end != null) {
-					end.whenComplete(this::answered);
+					end.whenComplete((result, failure) -> answered(end));
 				}
 				return;
 			}
@@ -194,8 +209,12 @@ final class CommandPipeline {
 	 * The batch in flight was answered (or failed): writes what was buffered behind it,
 	 * on the thread that completed the answer.
 	 */
-	private void answered(@Nullable Object result, @Nullable Throwable failure) {
+	private void answered(CompletableFuture<?> batchEnd) {
 		for (;;) {
+			if (this.inFlightEnd != batchEnd) {
+				// a newer batch was written meanwhile; its own answer moves the buffer on
+				return;
+			}
 			int current = this.state.get();
 			if ((current & BUFFERED) == 0) {
 				if (this.state.compareAndSet(current, 0)) {
@@ -207,9 +226,12 @@ final class CommandPipeline {
 			if (this.state.compareAndSet(current, next)) {
 				CompletableFuture<?> end = this.last;
 				this.inFlightSince = this.clock.getAsLong();
+				if (next == IN_FLIGHT && end != null) {
+					this.inFlightEnd = end;
+				}
 				this.connection.flushCommands();
 				if (next == IN_FLIGHT && end != null) {
-					end.whenComplete(this::answered);
+					end.whenComplete((result, failure) -> answered(end));
 				}
 				return;
 			}
