@@ -62,7 +62,10 @@ final class SampleInstance implements AutoCloseable {
 	 */
 	static SampleInstance start(String... properties) {
 		String[] args = Arrays.stream(properties).map((property) -> "--" + property).toArray(String[]::new);
-		ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class).run(args);
+		// main(...): the AOT-processed context is looked up by the main class's name
+		ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class)
+			.main(SampleApplication.class)
+			.run(args);
 		return new SampleInstance(context);
 	}
 
