@@ -66,6 +66,13 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 @Import(LockAutoConfiguration.AutoProxyRegistrar.class)
 public final class LockAutoConfiguration {
 
+	/**
+	 * Creates the auto-configuration; Spring Boot does, from the auto-configuration
+	 * imports.
+	 */
+	public LockAutoConfiguration() {
+	}
+
 	/** Boot 4.x's Redis auto-configuration (module spring-boot-data-redis). */
 	static final String BOOT_4_REDIS_AUTO_CONFIGURATION = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration";
 

@@ -26,6 +26,12 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 public class LockExceptionHandler {
 
 	/**
+	 * Creates the handler; the auto-configuration does in a Spring MVC application.
+	 */
+	public LockExceptionHandler() {
+	}
+
+	/**
 	 * {@code 409 Conflict}; {@code Retry-After} is the time the caller waited, rounded
 	 * up, at least 1 s.
 	 * @param ex the exception thrown by the locked method

@@ -11,6 +11,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class LockProperties {
 
 	/**
+	 * Creates the properties with their defaults.
+	 */
+	public LockProperties() {
+	}
+
+	/**
 	 * Default order of the advice: just inside the lowest precedence, so it wraps
 	 * {@code @Transactional}.
 	 */
