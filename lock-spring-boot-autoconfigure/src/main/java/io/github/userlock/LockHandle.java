@@ -10,7 +10,10 @@ import java.util.function.Consumer;
  */
 public interface LockHandle extends AutoCloseable {
 
-	/** The key this handle locks, as the caller passed it. */
+	/**
+	 * The key this handle locks, as the caller passed it.
+	 * @return the key
+	 */
 	String key();
 
 	/**
@@ -18,6 +21,7 @@ public interface LockHandle extends AutoCloseable {
 	 * key. Pass it to the resource you protect so that it can reject writes from a holder
 	 * whose lease ran out (fencing). A re-entrant acquisition returns the token of the
 	 * outer one.
+	 * @return the fencing token
 	 */
 	long fencingToken();
 
@@ -25,6 +29,7 @@ public interface LockHandle extends AutoCloseable {
 	 * Whether this handle still holds the lock as far as this process can know: not
 	 * released, not reported lost, and the lease confirmed by the store within its
 	 * duration.
+	 * @return whether the lock is still held
 	 */
 	boolean isHeld();
 
@@ -35,6 +40,7 @@ public interface LockHandle extends AutoCloseable {
 	 * events, never on the thread that renews leases: a slow callback delays other
 	 * callbacks, not renewals. When the lock is already lost it runs at once, on the
 	 * calling thread. Use {@link #isHeld()} where the answer must not wait for a thread.
+	 * @param callback called with this handle, once
 	 */
 	void onLost(Consumer<LockHandle> callback);
 
@@ -58,6 +64,7 @@ public interface LockHandle extends AutoCloseable {
 	 * Releases the lock but keeps the key locked until {@code holdAtLeast} has passed
 	 * since acquisition, so that a duplicate that arrives just after the work finished is
 	 * refused too. Nothing waits and nothing renews: the store expires the key.
+	 * @param holdAtLeast how long after acquisition the key stays locked at least
 	 */
 	void release(Duration holdAtLeast);
 

@@ -9,6 +9,11 @@ public class LockInterruptedException extends LockException {
 
 	private static final long serialVersionUID = 1L;
 
+	/**
+	 * The wait for {@code key} was interrupted.
+	 * @param key the lock key
+	 * @param cause the interruption
+	 */
 	public LockInterruptedException(String key, InterruptedException cause) {
 		super(key, "Interrupted while waiting for lock '" + key + "'", cause);
 	}

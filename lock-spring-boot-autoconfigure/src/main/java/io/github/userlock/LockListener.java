@@ -12,6 +12,8 @@ public interface LockListener {
 	/**
 	 * A held lock was lost: its lease expired or the key was taken over before it was
 	 * released. The code running under it is no longer protected.
+	 * @param key the lock key
+	 * @param fencingToken the fencing token of the lost acquisition
 	 */
 	default void lockLost(String key, long fencingToken) {
 	}
@@ -19,6 +21,8 @@ public interface LockListener {
 	/**
 	 * A release found the lock already gone or owned by someone else (the lease had run
 	 * out).
+	 * @param key the lock key
+	 * @param fencingToken the fencing token of the lost acquisition
 	 */
 	default void lostBeforeRelease(String key, long fencingToken) {
 	}

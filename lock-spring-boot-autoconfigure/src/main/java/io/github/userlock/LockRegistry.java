@@ -20,6 +20,8 @@ public interface LockRegistry {
 
 	/**
 	 * Acquires the lock, waiting up to the request's wait time.
+	 * @param request what to lock and how long to wait
+	 * @return the held lock; release it
 	 * @throws LockConflictException when someone else still holds it after the wait time
 	 * @throws LockUnavailableException when the store cannot be reached within the
 	 * command timeout
@@ -31,15 +33,26 @@ public interface LockRegistry {
 	/**
 	 * Like {@link #acquire(LockRequest)} but returns an empty {@code Optional} instead of
 	 * throwing {@link LockConflictException}.
+	 * @param request what to lock and how long to wait
+	 * @return the held lock, or empty when someone else holds it
 	 */
 	Optional<LockHandle> tryAcquire(LockRequest request);
 
-	/** Acquires {@code key} with the default lease, waiting up to {@code waitTime}. */
+	/**
+	 * Acquires {@code key} with the default lease, waiting up to {@code waitTime}.
+	 * @param key the lock key
+	 * @param waitTime how long to wait for another holder; zero for not at all
+	 * @return the held lock; release it
+	 */
 	default LockHandle acquire(String key, Duration waitTime) {
 		return acquire(LockRequest.of(key).withWaitTime(waitTime));
 	}
 
-	/** Acquires {@code key} only if nobody holds it, without waiting. */
+	/**
+	 * Acquires {@code key} only if nobody holds it, without waiting.
+	 * @param key the lock key
+	 * @return the held lock, or empty when someone else holds it
+	 */
 	default Optional<LockHandle> tryAcquire(String key) {
 		return tryAcquire(LockRequest.of(key).withWaitTime(Duration.ZERO));
 	}
@@ -47,6 +60,11 @@ public interface LockRegistry {
 	/**
 	 * Runs {@code action} under the lock on {@code key} and returns its result; releases
 	 * in every outcome.
+	 * @param <T> the type of the result
+	 * @param key the lock key
+	 * @param waitTime how long to wait for another holder; zero for not at all
+	 * @param action what to run while holding the lock
+	 * @return what {@code action} returned
 	 */
 	default <T> T callWithLock(String key, Duration waitTime, Supplier<T> action) {
 		try (LockHandle handle = acquire(key, waitTime)) {
@@ -54,14 +72,22 @@ public interface LockRegistry {
 		}
 	}
 
-	/** Runs {@code action} under the lock on {@code key}; releases in every outcome. */
+	/**
+	 * Runs {@code action} under the lock on {@code key}; releases in every outcome.
+	 * @param key the lock key
+	 * @param waitTime how long to wait for another holder; zero for not at all
+	 * @param action what to run while holding the lock
+	 */
 	default void runWithLock(String key, Duration waitTime, Runnable action) {
 		try (LockHandle handle = acquire(key, waitTime)) {
 			action.run();
 		}
 	}
 
-	/** Adds a listener for lock-loss events. */
+	/**
+	 * Adds a listener for lock-loss events.
+	 * @param listener the listener, called on the registry's threads
+	 */
 	void addListener(LockListener listener);
 
 }

@@ -24,6 +24,14 @@ public record LockRequest(String key, String namespace, @Nullable Duration waitT
 
 	private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]*");
 
+	/**
+	 * Validates the namespace and the times.
+	 * @param key the key to lock
+	 * @param namespace the namespace, empty for none
+	 * @param waitTime the wait time, {@code null} for the registry's default
+	 * @param leaseTime the lease time, {@code null} for the registry's default
+	 * @throws IllegalArgumentException naming the bad value
+	 */
 	public LockRequest {
 		Objects.requireNonNull(namespace, "namespace must not be null (use \"\" for none)");
 		// no regular expression for the common empty namespace (every acquire builds a
@@ -40,19 +48,39 @@ public record LockRequest(String key, String namespace, @Nullable Duration waitT
 		}
 	}
 
-	/** A request for {@code key} with the registry's default wait and lease times. */
+	/**
+	 * A request for {@code key} with the registry's default wait and lease times.
+	 * @param key the lock key
+	 * @return the request
+	 */
 	public static LockRequest of(String key) {
 		return new LockRequest(key, "", null, null);
 	}
 
+	/**
+	 * This request in another namespace.
+	 * @param namespace letters, digits, {@code .}, {@code _} and {@code -}; empty for
+	 * none
+	 * @return a new request
+	 */
 	public LockRequest withNamespace(String namespace) {
 		return new LockRequest(this.key, namespace, this.waitTime, this.leaseTime);
 	}
 
+	/**
+	 * This request with another wait time.
+	 * @param waitTime the wait time, {@code null} for the registry's default
+	 * @return a new request
+	 */
 	public LockRequest withWaitTime(@Nullable Duration waitTime) {
 		return new LockRequest(this.key, this.namespace, waitTime, this.leaseTime);
 	}
 
+	/**
+	 * This request with another lease time.
+	 * @param leaseTime the lease time, {@code null} for the registry's default
+	 * @return a new request
+	 */
 	public LockRequest withLeaseTime(@Nullable Duration leaseTime) {
 		return new LockRequest(this.key, this.namespace, this.waitTime, leaseTime);
 	}

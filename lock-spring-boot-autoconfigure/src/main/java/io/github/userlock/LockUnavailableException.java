@@ -11,6 +11,12 @@ public class LockUnavailableException extends LockException {
 
 	private static final long serialVersionUID = 1L;
 
+	/**
+	 * The store could not answer for {@code key}.
+	 * @param key the lock key, or {@code null}
+	 * @param message what went wrong
+	 * @param cause the underlying failure, if any
+	 */
 	public LockUnavailableException(@Nullable String key, String message, @Nullable Throwable cause) {
 		super(key, message, cause);
 	}

@@ -37,12 +37,14 @@ public @interface UserLock {
 	 * references ({@code @bean}). With several expressions, or one whose value is a
 	 * collection or array, every resulting key is locked, in sorted order so that two
 	 * methods locking the same keys cannot deadlock.
+	 * @return the key expressions
 	 */
 	String[] key();
 
 	/**
 	 * An optional namespace placed between the global key prefix and the key. Empty by
 	 * default, so that every method locking {@code #uid} shares one lock per user.
+	 * @return the namespace
 	 */
 	String name() default "";
 
@@ -50,6 +52,7 @@ public @interface UserLock {
 	 * How long to wait for another holder: {@code "500ms"}, {@code "2s"}, {@code "PT1M"}
 	 * or a {@code ${property}} placeholder. Empty means {@code lock.wait-time};
 	 * {@code "0"} means do not wait.
+	 * @return the wait time
 	 */
 	String waitTime() default "";
 
@@ -57,6 +60,7 @@ public @interface UserLock {
 	 * How long the store keeps the lock after this instance stops renewing it (crash).
 	 * Empty means {@code lock.lease-time}. While the method runs, the lease is renewed
 	 * every third of it.
+	 * @return the lease time
 	 */
 	String leaseTime() default "";
 
@@ -64,6 +68,7 @@ public @interface UserLock {
 	 * The minimum time the key stays locked after acquisition, even when the method
 	 * finishes sooner, so that a double click or client retry arriving just after is
 	 * refused too. Empty means none.
+	 * @return the minimum hold time
 	 */
 	String holdAtLeast() default "";
 

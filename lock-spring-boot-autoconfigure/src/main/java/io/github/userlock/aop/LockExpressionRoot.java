@@ -26,22 +26,42 @@ public final class LockExpressionRoot {
 		this.args = args;
 	}
 
+	/**
+	 * The locked method ({@code #root.method}).
+	 * @return the method
+	 */
 	public Method getMethod() {
 		return this.method;
 	}
 
+	/**
+	 * The locked method's name ({@code #root.methodName}).
+	 * @return the name
+	 */
 	public String getMethodName() {
 		return this.method.getName();
 	}
 
+	/**
+	 * The bean the method was called on ({@code #root.target}).
+	 * @return the target, or {@code null}
+	 */
 	public @Nullable Object getTarget() {
 		return this.target;
 	}
 
+	/**
+	 * The class of the target ({@code #root.targetClass}).
+	 * @return the class
+	 */
 	public Class<?> getTargetClass() {
 		return this.targetClass;
 	}
 
+	/**
+	 * The call's arguments ({@code #root.args}).
+	 * @return the arguments
+	 */
 	public @Nullable Object[] getArgs() {
 		return this.args;
 	}

@@ -45,6 +45,12 @@ import org.springframework.util.ObjectUtils;
  */
 public class SpelLockKeyResolver implements LockKeyResolver, BeanFactoryAware {
 
+	/**
+	 * Creates a resolver; bean references in expressions work once it has a bean factory.
+	 */
+	public SpelLockKeyResolver() {
+	}
+
 	private static final Pattern POSITIONAL = Pattern.compile("[pa](\\d+)");
 
 	private final SpelExpressionParser parser = new SpelExpressionParser();

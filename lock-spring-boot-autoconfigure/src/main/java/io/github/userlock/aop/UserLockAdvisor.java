@@ -63,6 +63,8 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 	 * An advisor that looks up the registry and the key resolver at the first locked
 	 * call, so that creating it does not create them (advisors are created early, before
 	 * ordinary beans).
+	 * @param registry the registry that hands out the locks
+	 * @param keyResolver turns the annotation's expressions into lock keys
 	 */
 	public UserLockAdvisor(Supplier<LockRegistry> registry, Supplier<LockKeyResolver> keyResolver) {
 		Objects.requireNonNull(registry, "registry");
@@ -72,7 +74,11 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 		setOrder(DEFAULT_ORDER);
 	}
 
-	/** An advisor for a given registry and key resolver. */
+	/**
+	 * An advisor for a given registry and key resolver.
+	 * @param registry the registry that hands out the locks
+	 * @param keyResolver turns the annotation's expressions into lock keys
+	 */
 	public UserLockAdvisor(LockRegistry registry, LockKeyResolver keyResolver) {
 		this(() -> registry, () -> keyResolver);
 	}
@@ -112,6 +118,7 @@ public class UserLockAdvisor extends AbstractPointcutAdvisor implements BeanFact
 
 	/**
 	 * Checks every {@code @UserLock} method of the beans of {@code beanFactory}.
+	 * @param beanFactory the factory whose beans are checked
 	 * @throws IllegalStateException listing each invalid method, expression or attribute
 	 */
 	public void validate(ListableBeanFactory beanFactory) {

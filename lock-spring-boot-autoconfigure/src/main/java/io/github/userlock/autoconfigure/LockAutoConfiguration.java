@@ -5,14 +5,19 @@ import io.github.userlock.aop.LockKeyResolver;
 import io.github.userlock.aop.SpelLockKeyResolver;
 import io.github.userlock.aop.UserLockAdvisor;
 import io.github.userlock.memory.InMemoryLockRegistry;
+import java.time.Duration;
+import java.util.Optional;
+
 import io.github.userlock.redis.RedisLockRegistry;
 import io.lettuce.core.AbstractRedisClient;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -23,7 +28,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClas
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
@@ -37,21 +41,43 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 
 /**
  * Auto-configuration of the lock: a {@link LockRegistry} for {@code lock.store}
- * ({@code redis} by default, on the application's Lettuce {@code RedisConnectionFactory};
- * or {@code memory}), the {@code @UserLock} advisor with its key resolver, and in a
- * Spring MVC application the {@link LockExceptionHandler}. Every bean backs off when the
- * application defines its own; {@code lock.enabled=false} turns all of it off.
+ * ({@code redis} by default, on the application's Lettuce {@code RedisConnectionFactory},
+ * or on a Lettuce client of its own built from Spring Boot's Redis connection details
+ * when the application's factory is Jedis; or {@code memory}), the {@code @UserLock}
+ * advisor with its key resolver, and in a Spring MVC application the
+ * {@link LockExceptionHandler}. Every bean backs off when the application defines its
+ * own; {@code lock.enabled=false} turns all of it off.
  *
  * <p>
  * With the default store and no Redis connection factory, start-up fails: falling back to
  * a lock that excludes only within one instance would bring back the bug the lock exists
  * to prevent.
+ *
+ * <p>
+ * One jar for Boot 3.5 and 4.x: Boot's Redis auto-configuration is named, never loaded,
+ * here (it moved between the two generations), and its connection details are read
+ * through whichever generation's interface is on the classpath
+ * ({@link BootRedisConnection}).
  */
-@AutoConfiguration(after = DataRedisAutoConfiguration.class)
+@AutoConfiguration(afterName = { LockAutoConfiguration.BOOT_4_REDIS_AUTO_CONFIGURATION,
+		LockAutoConfiguration.BOOT_3_REDIS_AUTO_CONFIGURATION })
 @ConditionalOnBooleanProperty(name = "lock.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LockProperties.class)
 @Import(LockAutoConfiguration.AutoProxyRegistrar.class)
 public final class LockAutoConfiguration {
+
+	/**
+	 * Creates the auto-configuration; Spring Boot does, from the auto-configuration
+	 * imports.
+	 */
+	public LockAutoConfiguration() {
+	}
+
+	/** Boot 4.x's Redis auto-configuration (module spring-boot-data-redis). */
+	static final String BOOT_4_REDIS_AUTO_CONFIGURATION = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration";
+
+	/** Boot 3.5's Redis auto-configuration (in spring-boot-autoconfigure). */
+	static final String BOOT_3_REDIS_AUTO_CONFIGURATION = "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration";
 
 	private static final Logger logger = LoggerFactory.getLogger(LockAutoConfiguration.class);
 
@@ -88,26 +114,40 @@ public final class LockAutoConfiguration {
 	@ConditionalOnProperty(name = "lock.store", havingValue = "redis", matchIfMissing = true)
 	static class RedisStoreConfiguration {
 
+		/**
+		 * The lock's own Lettuce client when the application's connection factory is not
+		 * Lettuce (Jedis): built from the connection details Boot built that factory
+		 * from, shut down after the registry (which depends on it) closed.
+		 */
+		@Bean(destroyMethod = "close")
+		@ConditionalOnBean(RedisConnectionFactory.class)
+		// declared before lockRegistry: conditions are evaluated in declaration order, so
+		// this one sees only the application's own LockRegistry, not ours
+		@ConditionalOnMissingBean({ LettuceConnectionFactory.class, LockRegistry.class })
+		@ConditionalOnClass(name = "io.lettuce.core.RedisClient")
+		@Nullable LockRedisClient lockRedisClient(ConfigurableListableBeanFactory beanFactory, Environment environment) {
+			BootRedisConnection connection = BootRedisConnection.find(beanFactory, beanFactory.getBeanClassLoader());
+			if (connection == null) {
+				return null;
+			}
+			Binder binder = Binder.get(environment);
+			boolean ssl = binder.bind("spring.data.redis.ssl.enabled", Boolean.class).orElse(false)
+					|| binder.bind("spring.data.redis.url", String.class)
+						.map((url) -> url.startsWith("rediss:"))
+						.orElse(false);
+			return LockRedisClient.create(connection, ssl,
+					binder.bind("spring.data.redis.client-name", String.class).orElse(null),
+					binder.bind("spring.data.redis.connect-timeout", Duration.class).orElse(null));
+		}
+
 		@Bean(destroyMethod = "close")
 		@ConditionalOnMissingBean(LockRegistry.class)
 		RedisLockRegistry lockRegistry(LockProperties properties,
-				ObjectProvider<RedisConnectionFactory> connectionFactory) {
-			RedisConnectionFactory factory = connectionFactory.getIfAvailable();
-			if (factory == null) {
-				throw new IllegalStateException(MISSING_REDIS_MESSAGE
-					.formatted("there is no RedisConnectionFactory bean (or more than one " + "and none is primary)"));
-			}
-			if (!(factory instanceof LettuceConnectionFactory lettuce)) {
-				throw new IllegalStateException(MISSING_REDIS_MESSAGE.formatted("the RedisConnectionFactory is a "
-						+ factory.getClass().getName() + " (set spring.data.redis.client-type=lettuce, the default)"));
-			}
-			AbstractRedisClient client = lettuce.getNativeClient();
-			if (client == null) {
-				// created by start(), which runs early unless early start-up was turned
-				// off
-				lettuce.start();
-				client = lettuce.getRequiredNativeClient();
-			}
+				ObjectProvider<RedisConnectionFactory> connectionFactory, Optional<LockRedisClient> ownClient) {
+			// an own client (Jedis application) is injected, not looked up, so that the
+			// registry is closed before it
+			AbstractRedisClient client = ownClient.map(LockRedisClient::client)
+				.orElseGet(() -> lettuceClient(connectionFactory));
 			return RedisLockRegistry.builder(client)
 				.keyPrefix(properties.getKeyPrefix())
 				.defaultWaitTime(properties.getWaitTime())
@@ -119,6 +159,28 @@ public final class LockAutoConfiguration {
 				.minReplicas(properties.getRedis().getMinReplicas())
 				.replicaTimeout(properties.getRedis().getReplicaTimeout())
 				.build();
+		}
+
+		private static AbstractRedisClient lettuceClient(ObjectProvider<RedisConnectionFactory> connectionFactory) {
+			RedisConnectionFactory factory = connectionFactory.getIfAvailable();
+			if (factory == null) {
+				throw new IllegalStateException(MISSING_REDIS_MESSAGE
+					.formatted("there is no RedisConnectionFactory bean (or more than one " + "and none is primary)"));
+			}
+			if (!(factory instanceof LettuceConnectionFactory lettuce)) {
+				throw new IllegalStateException(MISSING_REDIS_MESSAGE.formatted("the RedisConnectionFactory is a "
+						+ factory.getClass().getName() + " and there are no Spring Boot Redis connection details "
+						+ "to build a Lettuce client of the lock's own from (use Boot's spring.data.redis.* "
+						+ "properties, or set spring.data.redis.client-type=lettuce, the default)"));
+			}
+			AbstractRedisClient client = lettuce.getNativeClient();
+			if (client == null) {
+				// created by start(), which runs early unless early start-up was turned
+				// off
+				lettuce.start();
+				client = lettuce.getRequiredNativeClient();
+			}
+			return client;
 		}
 
 		@Bean

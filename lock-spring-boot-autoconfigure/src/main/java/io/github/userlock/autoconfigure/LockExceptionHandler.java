@@ -26,8 +26,16 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 public class LockExceptionHandler {
 
 	/**
+	 * Creates the handler; the auto-configuration does in a Spring MVC application.
+	 */
+	public LockExceptionHandler() {
+	}
+
+	/**
 	 * {@code 409 Conflict}; {@code Retry-After} is the time the caller waited, rounded
 	 * up, at least 1 s.
+	 * @param ex the exception thrown by the locked method
+	 * @return the {@code 409} response
 	 */
 	@ExceptionHandler(LockConflictException.class)
 	public ResponseEntity<ProblemDetail> handleConflict(LockConflictException ex) {
@@ -44,6 +52,8 @@ public class LockExceptionHandler {
 	/**
 	 * {@code 503 Service Unavailable}: the lock store could not be reached, so the
 	 * request did not run.
+	 * @param ex the exception thrown by the locked method
+	 * @return the {@code 503} response
 	 */
 	@ExceptionHandler(LockUnavailableException.class)
 	public ResponseEntity<ProblemDetail> handleUnavailable(LockUnavailableException ex) {

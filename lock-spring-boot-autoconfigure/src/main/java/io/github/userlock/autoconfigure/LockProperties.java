@@ -11,6 +11,12 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class LockProperties {
 
 	/**
+	 * Creates the properties with their defaults.
+	 */
+	public LockProperties() {
+	}
+
+	/**
 	 * Default order of the advice: just inside the lowest precedence, so it wraps
 	 * {@code @Transactional}.
 	 */
@@ -84,92 +90,180 @@ public class LockProperties {
 	 */
 	private final Redis redis = new Redis();
 
+	/**
+	 * Returns whether the lock is enabled.
+	 * @return whether the lock is enabled
+	 */
 	public boolean isEnabled() {
 		return this.enabled;
 	}
 
+	/**
+	 * Sets whether the lock is enabled.
+	 * @param enabled whether the lock is enabled
+	 */
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
 	}
 
+	/**
+	 * Returns where locks are held.
+	 * @return where locks are held
+	 */
 	public Store getStore() {
 		return this.store;
 	}
 
+	/**
+	 * Sets where locks are held.
+	 * @param store where locks are held
+	 */
 	public void setStore(Store store) {
 		this.store = store;
 	}
 
+	/**
+	 * Returns the prefix of every lock key.
+	 * @return the prefix of every lock key
+	 */
 	public String getKeyPrefix() {
 		return this.keyPrefix;
 	}
 
+	/**
+	 * Sets the prefix of every lock key.
+	 * @param keyPrefix the prefix of every lock key
+	 */
 	public void setKeyPrefix(String keyPrefix) {
 		this.keyPrefix = keyPrefix;
 	}
 
+	/**
+	 * Returns the default wait time.
+	 * @return the default wait time
+	 */
 	public Duration getWaitTime() {
 		return this.waitTime;
 	}
 
+	/**
+	 * Sets the default wait time.
+	 * @param waitTime the default wait time
+	 */
 	public void setWaitTime(Duration waitTime) {
 		this.waitTime = waitTime;
 	}
 
+	/**
+	 * Returns the default lease time.
+	 * @return the default lease time
+	 */
 	public Duration getLeaseTime() {
 		return this.leaseTime;
 	}
 
+	/**
+	 * Sets the default lease time.
+	 * @param leaseTime the default lease time
+	 */
 	public void setLeaseTime(Duration leaseTime) {
 		this.leaseTime = leaseTime;
 	}
 
+	/**
+	 * Returns the longest key accepted, in UTF-8 bytes.
+	 * @return the longest key accepted, in UTF-8 bytes
+	 */
 	public int getMaxKeyLength() {
 		return this.maxKeyLength;
 	}
 
+	/**
+	 * Sets the longest key accepted, in UTF-8 bytes.
+	 * @param maxKeyLength the longest key accepted, in UTF-8 bytes
+	 */
 	public void setMaxKeyLength(int maxKeyLength) {
 		this.maxKeyLength = maxKeyLength;
 	}
 
+	/**
+	 * Returns the order of the {@code @UserLock} advice.
+	 * @return the order of the {@code @UserLock} advice
+	 */
 	public int getOrder() {
 		return this.order;
 	}
 
+	/**
+	 * Sets the order of the {@code @UserLock} advice.
+	 * @param order the order of the {@code @UserLock} advice
+	 */
 	public void setOrder(int order) {
 		this.order = order;
 	}
 
+	/**
+	 * Returns the longest time of one Redis call.
+	 * @return the longest time of one Redis call
+	 */
 	public Duration getCommandTimeout() {
 		return this.commandTimeout;
 	}
 
+	/**
+	 * Sets the longest time of one Redis call.
+	 * @param commandTimeout the longest time of one Redis call
+	 */
 	public void setCommandTimeout(Duration commandTimeout) {
 		this.commandTimeout = commandTimeout;
 	}
 
+	/**
+	 * Returns whether a release waits for Redis to confirm it.
+	 * @return whether a release waits for Redis to confirm it
+	 */
 	public boolean isAwaitRelease() {
 		return this.awaitRelease;
 	}
 
+	/**
+	 * Sets whether a release waits for Redis to confirm it.
+	 * @param awaitRelease whether a release waits for Redis to confirm it
+	 */
 	public void setAwaitRelease(boolean awaitRelease) {
 		this.awaitRelease = awaitRelease;
 	}
 
+	/**
+	 * Returns the settings of the Redis store ({@code lock.redis.*}).
+	 * @return the Redis store settings
+	 */
 	public Redis getRedis() {
 		return this.redis;
 	}
 
+	/**
+	 * Returns the longest sleep between two tries of a waiting call.
+	 * @return the longest sleep between two tries of a waiting call
+	 */
 	public Duration getRecheckInterval() {
 		return this.recheckInterval;
 	}
 
+	/**
+	 * Sets the longest sleep between two tries of a waiting call.
+	 * @param recheckInterval the longest sleep between two tries of a waiting call
+	 */
 	public void setRecheckInterval(Duration recheckInterval) {
 		this.recheckInterval = recheckInterval;
 	}
 
 	/** Settings of the Redis store, under {@code lock.redis.*}. */
 	public static class Redis {
+
+		/** Settings with their defaults. */
+		public Redis() {
+		}
 
 		/**
 		 * How many replicas must acknowledge an acquisition (WAIT, sent right behind the
@@ -186,18 +280,34 @@ public class LockProperties {
 		 */
 		private Duration replicaTimeout = Duration.ofMillis(500);
 
+		/**
+		 * Returns how many replicas must acknowledge an acquisition.
+		 * @return the replicas that must acknowledge, 0 for none
+		 */
 		public int getMinReplicas() {
 			return this.minReplicas;
 		}
 
+		/**
+		 * Sets how many replicas must acknowledge an acquisition.
+		 * @param minReplicas the replicas that must acknowledge, 0 for none
+		 */
 		public void setMinReplicas(int minReplicas) {
 			this.minReplicas = minReplicas;
 		}
 
+		/**
+		 * Returns how long an acquire waits for the replicas' acknowledgements.
+		 * @return the longest wait for the acknowledgements
+		 */
 		public Duration getReplicaTimeout() {
 			return this.replicaTimeout;
 		}
 
+		/**
+		 * Sets how long an acquire waits for the replicas' acknowledgements.
+		 * @param replicaTimeout the longest wait for the acknowledgements
+		 */
 		public void setReplicaTimeout(Duration replicaTimeout) {
 			this.replicaTimeout = replicaTimeout;
 		}

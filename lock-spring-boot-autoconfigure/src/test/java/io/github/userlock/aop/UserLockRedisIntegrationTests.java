@@ -20,6 +20,7 @@ import io.github.userlock.UserLock;
 import io.github.userlock.autoconfigure.LockAutoConfiguration;
 import io.github.userlock.redis.RedisLockRegistry;
 import io.github.userlock.test.FaultProxy;
+import io.github.userlock.test.BootRedis;
 import io.github.userlock.test.RedisServerExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,8 +28,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -73,8 +72,7 @@ class UserLockRedisIntegrationTests {
 	}
 
 	private ApplicationContextRunner instance(int port) {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(BootRedis.with(LockAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.host=" + redis.server().host(), "spring.data.redis.port=" + port,
 					"test.database=" + this.database)
 			.withUserConfiguration(Config.class);

@@ -97,7 +97,7 @@ class SecurityTests {
 
 	@Test
 	void theEngineWorksWithRequirepass() throws Exception {
-		assertThat(redis.server().redisUri().getPassword()).isNotNull();
+		assertThat(credentials(redis.server().redisUri()).hasPassword()).isTrue();
 		assertThat(scenario(redis.server().redisUri())).isNull();
 	}
 
@@ -163,11 +163,11 @@ class SecurityTests {
 						assertThat(ex.getMessage()).containsAnyOf("WRONGPASS", "NOAUTH");
 					}
 				})
-				.satisfies((ex) -> System.out.println("RELIABILITY wrong credentials " + uri.getUsername() + " causes: "
-						+ causes(ex).replace('\n', '|')));
+				.satisfies((ex) -> System.out.println("RELIABILITY wrong credentials " + credentials(uri).getUsername()
+						+ " causes: " + causes(ex).replace('\n', '|')));
 			long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-			System.out
-				.println("RELIABILITY wrong credentials " + uri.getUsername() + ": failed in " + tookMillis + " ms");
+			System.out.println("RELIABILITY wrong credentials " + credentials(uri).getUsername() + ": failed in "
+					+ tookMillis + " ms");
 			assertThat(tookMillis).as("ms until the failure").isLessThan(1500);
 		}
 	}
@@ -344,6 +344,14 @@ class SecurityTests {
 		catch (RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
 			return ex.getClass().getSimpleName() + ": " + ex.getMessage();
 		}
+	}
+
+	/**
+	 * The credentials of {@code uri} (through its credentials provider: Lettuce 7 removed
+	 * the deprecated password and user name getters).
+	 */
+	private static io.lettuce.core.RedisCredentials credentials(io.lettuce.core.RedisURI uri) {
+		return uri.getCredentialsProvider().resolveCredentials().block(java.time.Duration.ofSeconds(5));
 	}
 
 }

@@ -48,7 +48,7 @@ class PointsApiTests {
 		assertThat(app.balance("carol")).isZero();
 		HttpResponse<String> granted = app.grant("carol", "50");
 		assertThat(granted.statusCode()).isEqualTo(200);
-		assertThat(SampleInstance.json(granted).get("uid").asString()).isEqualTo("carol");
+		assertThat(SampleInstance.json(granted).get("uid")).isEqualTo("carol");
 		assertThat(SampleInstance.balanceOf(granted)).isEqualTo(50);
 		HttpResponse<String> redeemed = app.redeem("carol", "20");
 		assertThat(redeemed.statusCode()).isEqualTo(200);
@@ -121,7 +121,7 @@ class PointsApiTests {
 		HttpResponse<String> response = app.redeem("erin", "80");
 		assertThat(response.statusCode()).isEqualTo(422);
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-		assertThat(SampleInstance.json(response).get("status").asInt()).isEqualTo(422);
+		assertThat(((Number) SampleInstance.json(response).get("status")).intValue()).isEqualTo(422);
 		assertThat(app.balance("erin")).isEqualTo(50);
 		assertThat(app.redeem("erin", "50").statusCode()).isEqualTo(200);
 		assertThat(app.balance("erin")).isZero();
@@ -182,7 +182,7 @@ class PointsApiTests {
 	private static void assertBadRequestWritesNothing(HttpResponse<String> response) {
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-		assertThat(SampleInstance.json(response).get("status").asInt()).isEqualTo(400);
+		assertThat(((Number) SampleInstance.json(response).get("status")).intValue()).isEqualTo(400);
 		assertThat(redis.server().keyCount()).as("keys in Redis").isZero();
 	}
 

@@ -9,13 +9,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import io.github.userlock.test.RedisServer;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.boot.json.JsonParser;
+import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -27,7 +27,8 @@ final class SampleInstance implements AutoCloseable {
 
 	static final Duration HTTP_TIMEOUT = Duration.ofSeconds(15);
 
-	private static final JsonMapper json = JsonMapper.builder().build();
+	// Boot's own parser: the same on every Boot line (Jackson 2 on 3.5, 3 on 4.x)
+	private static final JsonParser json = JsonParserFactory.getJsonParser();
 
 	private final ConfigurableApplicationContext context;
 
@@ -37,7 +38,8 @@ final class SampleInstance implements AutoCloseable {
 
 	private SampleInstance(ConfigurableApplicationContext context) {
 		this.context = context;
-		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+		// the property, not WebServerApplicationContext: Boot 4 moved that interface
+		int port = context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
 		this.base = URI.create("http://127.0.0.1:" + port);
 		this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 	}
@@ -60,7 +62,10 @@ final class SampleInstance implements AutoCloseable {
 	 */
 	static SampleInstance start(String... properties) {
 		String[] args = Arrays.stream(properties).map((property) -> "--" + property).toArray(String[]::new);
-		ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class).run(args);
+		// main(...): the AOT-processed context is looked up by the main class's name
+		ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class)
+			.main(SampleApplication.class)
+			.run(args);
 		return new SampleInstance(context);
 	}
 
@@ -102,11 +107,11 @@ final class SampleInstance implements AutoCloseable {
 	}
 
 	static long balanceOf(HttpResponse<String> response) {
-		return json(response).get("balance").asLong();
+		return ((Number) json(response).get("balance")).longValue();
 	}
 
-	static JsonNode json(HttpResponse<String> response) {
-		return json.readTree(response.body());
+	static Map<String, Object> json(HttpResponse<String> response) {
+		return json.parseMap(response.body());
 	}
 
 	private URI uri(String pathAndQuery) {
