@@ -14,10 +14,18 @@ public class LockMetricsProperties {
 	 */
 	private boolean enabled = true;
 
+	/**
+	 * Returns whether the lock's meters and observations are recorded.
+	 * @return whether metrics are on
+	 */
 	public boolean isEnabled() {
 		return this.enabled;
 	}
 
+	/**
+	 * Sets whether the lock's meters and observations are recorded.
+	 * @param enabled whether metrics are on
+	 */
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
 	}
