@@ -23,6 +23,12 @@ public final class HeldLockTracker implements LockObserver {
 
 	private final Set<HeldLock> held = ConcurrentHashMap.newKeySet();
 
+	/**
+	 * A tracker that holds no locks yet.
+	 */
+	public HeldLockTracker() {
+	}
+
 	@Override
 	public Object lockHeld(LockRequest request, LockGrant grant) {
 		HeldLock lock = new HeldLock(request.key(), request.namespace(), grant, Instant.now(),
@@ -45,7 +51,10 @@ public final class HeldLockTracker implements LockObserver {
 		}
 	}
 
-	/** The locks held now, longest held first. */
+	/**
+	 * The locks held now, longest held first.
+	 * @return a snapshot of the held locks, oldest first
+	 */
 	public List<HeldLock> heldLocks() {
 		List<HeldLock> locks = new ArrayList<>(this.held);
 		locks.sort(Comparator.comparing(HeldLock::heldSince));
@@ -73,30 +82,50 @@ public final class HeldLockTracker implements LockObserver {
 			this.holder = holder;
 		}
 
-		/** The key, as the caller passed it. */
+		/**
+		 * The key, as the caller passed it.
+		 * @return the key
+		 */
 		public String key() {
 			return this.key;
 		}
 
-		/** The namespace ({@code @UserLock} name), empty for none. */
+		/**
+		 * The namespace ({@code @UserLock} name), empty for none.
+		 * @return the namespace, possibly empty
+		 */
 		public String namespace() {
 			return this.namespace;
 		}
 
+		/**
+		 * When this instance took the lock.
+		 * @return the instant the lock was acquired
+		 */
 		public Instant heldSince() {
 			return this.heldSince;
 		}
 
+		/**
+		 * The fencing token of the grant.
+		 * @return the grant's fencing token
+		 */
 		public long fencingToken() {
 			return this.grant.fencingToken();
 		}
 
-		/** The remaining lease in the store, when the engine knows it. */
+		/**
+		 * The remaining lease in the store, when the engine knows it.
+		 * @return the remaining lease, or {@code null} when unknown
+		 */
 		public java.time.@Nullable Duration leaseRemaining() {
 			return this.grant.leaseRemaining();
 		}
 
-		/** The name of the thread that holds it, or {@value #ASYNC}. */
+		/**
+		 * The name of the thread that holds it, or {@value #ASYNC}.
+		 * @return the holder's thread name or {@value #ASYNC}
+		 */
 		public String holder() {
 			return this.holder;
 		}

@@ -33,13 +33,18 @@ public class LocksEndpoint {
 	/**
 	 * An endpoint over {@code tracker}'s held locks; {@code redis}, when there is one,
 	 * answers for single keys.
+	 * @param tracker the tracker of the locks this instance holds
+	 * @param redis the Redis registry, or {@code null} when there is none
 	 */
 	public LocksEndpoint(HeldLockTracker tracker, @Nullable RedisLockRegistry redis) {
 		this.tracker = Objects.requireNonNull(tracker, "tracker");
 		this.redis = redis;
 	}
 
-	/** The locks this instance holds now, longest held first. */
+	/**
+	 * The locks this instance holds now, longest held first.
+	 * @return the held locks
+	 */
 	@ReadOperation
 	public HeldLocksDescriptor locks() {
 		List<HeldLockDescriptor> locks = this.tracker.heldLocks()
@@ -53,6 +58,9 @@ public class LocksEndpoint {
 	/**
 	 * Redis's view of {@code key} under lock name {@code name}; {@code null} (404) when
 	 * the lock is not held in Redis (the in-memory store).
+	 * @param name the lock name, {@value #DEFAULT_NAME} for no namespace
+	 * @param path the key's path segments, joined with {@code /}
+	 * @return the key's state in Redis, or {@code null} without Redis
 	 * @throws InvalidEndpointRequestException (400) when the name or key is invalid
 	 */
 	@ReadOperation
@@ -81,7 +89,11 @@ public class LocksEndpoint {
 		return (duration != null) ? duration.toString() : null;
 	}
 
-	/** The answer of {@code GET /actuator/locks}. */
+	/**
+	 * The answer of {@code GET /actuator/locks}.
+	 *
+	 * @param locks the held locks, longest held first
+	 */
 	public record HeldLocksDescriptor(List<HeldLockDescriptor> locks) implements OperationResponseBody {
 	}
 
@@ -89,6 +101,13 @@ public class LocksEndpoint {
 	 * One held lock: its key and lock name, when it was taken, its fencing token, the
 	 * lease left in the store (ISO-8601, {@code null} when it never expires) and the
 	 * holder's thread name or {@code async}.
+	 *
+	 * @param key the key
+	 * @param name the lock name, {@value #DEFAULT_NAME} for no namespace
+	 * @param heldSince when it was taken (ISO-8601)
+	 * @param fencingToken its fencing token
+	 * @param leaseRemaining the lease left in the store (ISO-8601), or {@code null}
+	 * @param holder the holder's thread name or {@code async}
 	 */
 	public record HeldLockDescriptor(String key, String name, String heldSince, long fencingToken,
 			@Nullable String leaseRemaining, String holder) {
@@ -97,6 +116,12 @@ public class LocksEndpoint {
 	/**
 	 * The answer of {@code GET /actuator/locks/{name}/{key}}: whether some instance holds
 	 * it and the lease left (ISO-8601; left out when nobody holds it).
+	 *
+	 * @param key the key
+	 * @param name the lock name, {@value #DEFAULT_NAME} for no namespace
+	 * @param held whether some instance holds it
+	 * @param leaseRemaining the lease left (ISO-8601), or {@code null} when nobody holds
+	 * it
 	 */
 	public record KeyDescriptor(String key, String name, boolean held,
 			@Nullable String leaseRemaining) implements OperationResponseBody {

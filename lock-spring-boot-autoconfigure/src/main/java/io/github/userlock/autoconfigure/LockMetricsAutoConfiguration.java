@@ -37,6 +37,12 @@ import org.springframework.context.annotation.Role;
 @EnableConfigurationProperties(LockMetricsProperties.class)
 public final class LockMetricsAutoConfiguration {
 
+	/**
+	 * Creates the auto-configuration; Spring calls it.
+	 */
+	public LockMetricsAutoConfiguration() {
+	}
+
 	@Bean
 	@ConditionalOnBean(MeterRegistry.class)
 	@ConditionalOnMissingBean

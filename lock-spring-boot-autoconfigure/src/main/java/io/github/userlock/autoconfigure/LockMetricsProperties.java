@@ -15,6 +15,12 @@ public class LockMetricsProperties {
 	private boolean enabled = true;
 
 	/**
+	 * Properties with metrics on.
+	 */
+	public LockMetricsProperties() {
+	}
+
+	/**
 	 * Returns whether the lock's meters and observations are recorded.
 	 * @return whether metrics are on
 	 */

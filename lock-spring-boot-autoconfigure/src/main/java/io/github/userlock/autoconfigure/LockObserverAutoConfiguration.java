@@ -19,6 +19,12 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnBooleanProperty(name = "lock.enabled", matchIfMissing = true)
 public final class LockObserverAutoConfiguration {
 
+	/**
+	 * Creates the auto-configuration; Spring calls it.
+	 */
+	public LockObserverAutoConfiguration() {
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	LoggingLockObserver loggingLockObserver() {

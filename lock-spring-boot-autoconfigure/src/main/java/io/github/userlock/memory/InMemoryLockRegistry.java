@@ -35,6 +35,12 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 		this(Duration.ofSeconds(3), Duration.ofSeconds(30), 512);
 	}
 
+	/**
+	 * A registry with the given defaults.
+	 * @param defaultWaitTime the wait when a call gives none; not negative
+	 * @param defaultLeaseTime the lease when a call gives none; at least 1 ms
+	 * @param maxKeyBytes the longest key, in bytes; at least 1
+	 */
 	public InMemoryLockRegistry(Duration defaultWaitTime, Duration defaultLeaseTime, int maxKeyBytes) {
 		super(defaultWaitTime, defaultLeaseTime, maxKeyBytes);
 	}
@@ -86,7 +92,10 @@ public final class InMemoryLockRegistry extends AbstractLockRegistry {
 		whenDone.released(false);
 	}
 
-	/** How many keys are locked now, or kept locked until their hold-at-least time. */
+	/**
+	 * How many keys are locked now, or kept locked until their hold-at-least time.
+	 * @return the number of locked keys
+	 */
 	public int lockedKeyCount() {
 		purgeExpired();
 		return this.entries.size();

@@ -32,6 +32,8 @@ public class LockCallObservationAdvisor extends AbstractPointcutAdvisor implemen
 	/**
 	 * An advisor for the methods of {@code lockAdvisor}, ordered just outside it;
 	 * {@code observations} is looked up at the first call.
+	 * @param lockAdvisor the lock advisor whose methods are observed
+	 * @param observations the supplier of the observation registry
 	 */
 	public LockCallObservationAdvisor(UserLockAdvisor lockAdvisor, Supplier<ObservationRegistry> observations) {
 		Objects.requireNonNull(lockAdvisor, "lockAdvisor");

@@ -87,6 +87,8 @@ public final class LockMetricsObserver implements LockObserver {
 	/**
 	 * Meters in {@code meters}; the acquire observation in {@code observations} (which
 	 * makes its timer when it has a meter handler, as Spring Boot's has).
+	 * @param meters the registry of the meters
+	 * @param observations the registry of the acquire observations
 	 */
 	public LockMetricsObserver(MeterRegistry meters, ObservationRegistry observations) {
 		this.meters = Objects.requireNonNull(meters, "meters");
@@ -99,12 +101,19 @@ public final class LockMetricsObserver implements LockObserver {
 			.register(meters);
 	}
 
-	/** The registry of the {@code lock.acquire} observations. */
+	/**
+	 * The registry of the {@code lock.acquire} observations.
+	 * @return the observation registry
+	 */
 	public ObservationRegistry observationRegistry() {
 		return this.observations;
 	}
 
-	/** The lock name of {@code request}, as tagged: its namespace or {@code default}. */
+	/**
+	 * The lock name of {@code request}, as tagged: its namespace or {@code default}.
+	 * @param request the lock request
+	 * @return the namespace, or {@code default} when it is empty
+	 */
 	public static String lockName(LockRequest request) {
 		return request.namespace().isEmpty() ? DEFAULT_NAME : request.namespace();
 	}

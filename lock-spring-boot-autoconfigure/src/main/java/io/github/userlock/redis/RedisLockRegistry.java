@@ -162,12 +162,17 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	/**
 	 * A builder for a registry on {@code client} (a Lettuce {@link RedisClient} or
 	 * {@link RedisClusterClient}).
+	 * @param client the Lettuce client the registry connects with
+	 * @return a new builder
 	 */
 	public static Builder builder(AbstractRedisClient client) {
 		return new Builder(client);
 	}
 
-	/** The prefix of every key and channel this registry uses. */
+	/**
+	 * The prefix of every key and channel this registry uses.
+	 * @return the key prefix
+	 */
 	public String getKeyPrefix() {
 		return this.prefix;
 	}
@@ -175,12 +180,16 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	/**
 	 * Whether {@link #close()} was called; a closed registry throws
 	 * {@link LockUnavailableException}.
+	 * @return {@code true} once the registry is closed
 	 */
 	public boolean isClosed() {
 		return this.closed;
 	}
 
-	/** The Pub/Sub channel on which releases that had waiters are announced. */
+	/**
+	 * The Pub/Sub channel on which releases that had waiters are announced.
+	 * @return the channel name
+	 */
 	public String getChannel() {
 		return this.channel;
 	}
@@ -188,6 +197,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	/**
 	 * Whether {@code release()} waits for Redis to confirm the release (see
 	 * {@link Builder#awaitRelease(boolean)}).
+	 * @return {@code true} when releases are awaited
 	 */
 	public boolean isAwaitRelease() {
 		return this.awaitRelease;
@@ -209,6 +219,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * Redis's view of {@code key} in {@code namespace}, whoever holds it, without taking
 	 * it: its remaining lease, or empty when nobody holds it. A key without an expiry
 	 * (not written by this library) reads as a zero lease.
+	 * @param namespace the namespace, empty for none
+	 * @param key the key
+	 * @return the remaining lease, or empty when the key is not held
 	 * @throws LockUnavailableException when Redis does not answer within the command
 	 * timeout
 	 * @throws IllegalArgumentException when the key or namespace is invalid
@@ -222,7 +235,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		return (ttl == -2) ? Optional.empty() : Optional.of(Duration.ofMillis(Math.max(0, ttl)));
 	}
 
-	/** How many held locks the watchdog renews now. */
+	/**
+	 * How many held locks the watchdog renews now.
+	 * @return the number of locks under renewal
+	 */
 	public int heldLockCount() {
 		return this.watchdog.size();
 	}
@@ -585,6 +601,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		/**
 		 * Prefix of every key and channel (default {@code user-lock:}); must not contain
 		 * braces.
+		 * @param keyPrefix the prefix; non-empty, without braces
+		 * @return this builder
 		 */
 		public Builder keyPrefix(String keyPrefix) {
 			Objects.requireNonNull(keyPrefix, "keyPrefix");
@@ -596,19 +614,31 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return this;
 		}
 
-		/** Wait time of requests that name none (default 3 s). */
+		/**
+		 * Wait time of requests that name none (default 3 s).
+		 * @param defaultWaitTime the default wait time
+		 * @return this builder
+		 */
 		public Builder defaultWaitTime(Duration defaultWaitTime) {
 			this.defaultWaitTime = Objects.requireNonNull(defaultWaitTime, "defaultWaitTime");
 			return this;
 		}
 
-		/** Lease of requests that name none (default 30 s). */
+		/**
+		 * Lease of requests that name none (default 30 s).
+		 * @param defaultLeaseTime the default lease
+		 * @return this builder
+		 */
 		public Builder defaultLeaseTime(Duration defaultLeaseTime) {
 			this.defaultLeaseTime = Objects.requireNonNull(defaultLeaseTime, "defaultLeaseTime");
 			return this;
 		}
 
-		/** Longest key accepted, in UTF-8 bytes (default 512). */
+		/**
+		 * Longest key accepted, in UTF-8 bytes (default 512).
+		 * @param maxKeyLength the longest key, in UTF-8 bytes
+		 * @return this builder
+		 */
 		public Builder maxKeyLength(int maxKeyLength) {
 			this.maxKeyLength = maxKeyLength;
 			return this;
@@ -617,6 +647,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		/**
 		 * The most any single Redis call of the lock may take before it fails (default 2
 		 * s).
+		 * @param commandTimeout the timeout of one Redis call; at least 1 ms
+		 * @return this builder
 		 */
 		public Builder commandTimeout(Duration commandTimeout) {
 			Objects.requireNonNull(commandTimeout, "commandTimeout");
@@ -632,6 +664,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		 * (default 1 s): the fallback for a lost message. Releases with a waiter publish
 		 * a wake-up and a lease that runs out is waited for exactly, so this rarely
 		 * matters.
+		 * @param recheckInterval the longest sleep between two tries; at least 1 ms
+		 * @return this builder
 		 */
 		public Builder recheckInterval(Duration recheckInterval) {
 			Objects.requireNonNull(recheckInterval, "recheckInterval");
@@ -654,6 +688,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		 * returned may still find the key held, and no-wait calls of this instance share
 		 * a recent "held by another instance" answer until that key's release is
 		 * announced. The outcome of a release is never thrown, awaited or not.
+		 * @param awaitRelease whether {@code release()} waits for Redis's confirmation
+		 * @return this builder
 		 */
 		public Builder awaitRelease(boolean awaitRelease) {
 			this.awaitRelease = awaitRelease;
@@ -668,6 +704,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		 * {@link LockUnavailableException}. It narrows, not closes, the window in which a
 		 * failover loses a lock just taken (a lagging replica can still be promoted);
 		 * fencing tokens are the defence that holds. Not supported on Redis Cluster.
+		 * @param minReplicas the number of replicas that must acknowledge; 0 or more
+		 * @return this builder
 		 */
 		public Builder minReplicas(int minReplicas) {
 			if (minReplicas < 0) {
@@ -682,6 +720,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		 * acknowledge it (default 500 ms); shorter than the command timeout. The command
 		 * connection is blocked meanwhile, so with replicas down every acquire of this
 		 * process pays it.
+		 * @param replicaTimeout the longest wait for the replicas; at least 1 ms
+		 * @return this builder
 		 */
 		public Builder replicaTimeout(Duration replicaTimeout) {
 			Objects.requireNonNull(replicaTimeout, "replicaTimeout");
@@ -693,6 +733,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			return this;
 		}
 
+		/**
+		 * A registry with this builder's settings, validated before anything is started.
+		 * @return the new registry
+		 * @throws IllegalArgumentException when the replica settings are invalid
+		 */
 		public RedisLockRegistry build() {
 			// validated before anything is started
 			replicaAcknowledgement(this);

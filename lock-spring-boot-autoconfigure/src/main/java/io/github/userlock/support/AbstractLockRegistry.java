@@ -80,6 +80,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private volatile LockObserver observer = LockObserver.NONE;
 
+	/**
+	 * A registry with the given defaults.
+	 * @param defaultWaitTime the wait of requests that name none; not negative
+	 * @param defaultLeaseTime the lease of requests that name none; at least 1 ms
+	 * @param maxKeyBytes the longest key accepted, in UTF-8 bytes; at least 1
+	 * @throws IllegalArgumentException when a value is out of range
+	 */
 	protected AbstractLockRegistry(Duration defaultWaitTime, Duration defaultLeaseTime, int maxKeyBytes) {
 		Objects.requireNonNull(defaultWaitTime, "defaultWaitTime");
 		Objects.requireNonNull(defaultLeaseTime, "defaultLeaseTime");
@@ -102,6 +109,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * The key in the store for {@code key} in {@code namespace}; must be distinct for
 	 * every distinct pair.
+	 * @param namespace the namespace, empty for none
+	 * @param key the key
+	 * @return the key in the store
 	 */
 	protected abstract String storeKey(String namespace, String key);
 
@@ -109,6 +119,10 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * One attempt to take the lock in the store. Returns a grant, or how long to wait
 	 * before the next try when it is held (a wake-up signal for the key ends that wait
 	 * early).
+	 * @param key the key, as the caller passed it
+	 * @param storeKey the key in the store
+	 * @param lease the lease to take
+	 * @return the grant, or how long to wait before the next try
 	 * @throws io.github.userlock.LockUnavailableException when the store does not answer
 	 * in time
 	 */
@@ -121,6 +135,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * process get its turn, so that it cannot overtake the release. When the store says
 	 * the lock was no longer ours the engine calls {@link #lostBeforeRelease}. Must not
 	 * throw: trouble reaching the store is logged, and the lease ends the lock.
+	 * @param grant the grant to release
+	 * @param keepFor how much longer the key stays locked, when positive
+	 * @param whenDone called once when the release is complete
 	 */
 	protected abstract void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone);
 
@@ -132,6 +149,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		 * The release is complete (or failed); {@code wokeOtherProcesses} says that other
 		 * processes waited for the lock and were woken, so that this process's next
 		 * thread waits for the same wake-up instead of overtaking them.
+		 * @param wokeOtherProcesses whether waiting processes were woken
 		 */
 		void released(boolean wokeOtherProcesses);
 
@@ -153,6 +171,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * successor's grant, whose fencing token must be greater than {@code grant}'s, or
 	 * {@code null} to release in the store instead (the default). Called while the key's
 	 * local state is locked: no I/O.
+	 * @param grant the grant being released
+	 * @param lease the lease of the successor
+	 * @return the successor's grant, or {@code null} to release in the store
 	 */
 	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
 		return null;
@@ -165,18 +186,34 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * or the retry interval the attempt gave has passed. Only for engines whose releases
 	 * signal every process that tried the key; off by default. Such an answer can be
 	 * stale only for as long as the release signal takes to arrive.
+	 * @return {@code true} when held answers may be shared
 	 */
 	protected boolean sharesHeldAnswers() {
 		return false;
 	}
 
-	/** The outcome of one {@link #attempt}. */
+	/**
+	 * The outcome of one {@link #attempt}.
+	 *
+	 * @param grant the grant, or {@code null} when the lock is held
+	 * @param retryAfterNanos how long to wait before the next try, in nanoseconds
+	 */
 	protected record Attempt(@Nullable LockGrant grant, long retryAfterNanos) {
 
+		/**
+		 * The lock was taken.
+		 * @param grant the grant
+		 * @return an attempt with {@code grant}
+		 */
 		public static Attempt granted(LockGrant grant) {
 			return new Attempt(grant, 0);
 		}
 
+		/**
+		 * The lock is held; the next try comes after at least 1 ns.
+		 * @param retryAfterNanos how long to wait before the next try, in nanoseconds
+		 * @return an attempt without a grant
+		 */
 		public static Attempt heldFor(long retryAfterNanos) {
 			return new Attempt(null, Math.max(1, retryAfterNanos));
 		}
@@ -209,26 +246,40 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * Sets the observer told of acquires, holds, losses and renewals (metrics, traces,
 	 * logs); {@link LockObserver#NONE} by default.
+	 * @param observer the observer
 	 */
 	public void setObserver(LockObserver observer) {
 		this.observer = Objects.requireNonNull(observer, "observer");
 	}
 
-	/** The observer told of this registry's events. */
+	/**
+	 * The observer told of this registry's events.
+	 * @return the observer
+	 */
 	protected final LockObserver observer() {
 		return this.observer;
 	}
 
-	/** The default wait time of requests that name none. */
+	/**
+	 * The default wait time of requests that name none.
+	 * @return the default wait time
+	 */
 	public Duration getDefaultWaitTime() {
 		return this.defaultWaitTime;
 	}
 
-	/** The default lease time of requests that name none. */
+	/**
+	 * The default lease time of requests that name none.
+	 * @return the default lease time
+	 */
 	public Duration getDefaultLeaseTime() {
 		return this.defaultLeaseTime;
 	}
 
+	/**
+	 * The longest key accepted, in UTF-8 bytes.
+	 * @return the maximum key length in bytes
+	 */
 	public int getMaxKeyBytes() {
 		return this.maxKeyBytes;
 	}
@@ -236,6 +287,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * How many keys have local state now (held, or waited for, by a thread of this
 	 * process).
+	 * @return the number of keys with local state
 	 */
 	public int localKeyCount() {
 		return this.locals.size();
@@ -243,12 +295,16 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	/**
 	 * How many held locks were reported lost (lease ran out or taken over) since start.
+	 * @return the number of locks lost while held
 	 */
 	public long lostWhileHeldCount() {
 		return this.lostWhileHeld.get();
 	}
 
-	/** How many releases found the lock no longer theirs since start. */
+	/**
+	 * How many releases found the lock no longer theirs since start.
+	 * @return the number of locks lost before release
+	 */
 	public long lostBeforeReleaseCount() {
 		return this.lostBeforeRelease.get();
 	}
@@ -267,6 +323,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * Wakes the thread of this process that waits in the store for {@code storeKey}, if
 	 * any.
+	 * @param storeKey the key in the store
 	 */
 	protected final void signal(String storeKey) {
 		this.heldAnswers.released(storeKey);
@@ -288,6 +345,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * Reports a held lock as lost: logs a WARN with the key, counts it and tells
 	 * listeners and handles.
+	 * @param grant the grant that was lost
+	 * @param reason why it was lost, for the log
 	 */
 	protected final void lost(LockGrant grant, String reason) {
 		if (!grant.markLost()) {
@@ -589,6 +648,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	/**
 	 * Reports a release that found the lock expired or owned by someone else: WARN,
 	 * count, listeners.
+	 * @param grant the grant whose release found it lost
 	 */
 	protected final void lostBeforeRelease(LockGrant grant) {
 		boolean newlyLost = grant.markLost();

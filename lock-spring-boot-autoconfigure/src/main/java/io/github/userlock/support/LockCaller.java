@@ -17,7 +17,10 @@ public final class LockCaller {
 	private LockCaller() {
 	}
 
-	/** The method acquiring on this thread now, or {@code null}. */
+	/**
+	 * The method acquiring on this thread now, or {@code null}.
+	 * @return the current caller, or {@code null}
+	 */
 	public static @Nullable Method current() {
 		return CURRENT.get();
 	}
@@ -25,6 +28,8 @@ public final class LockCaller {
 	/**
 	 * Makes {@code method} the current caller of this thread; returns the previous one,
 	 * for {@link #restore}.
+	 * @param method the new current caller, or {@code null}
+	 * @return the previous caller, or {@code null}
 	 */
 	public static @Nullable Method set(@Nullable Method method) {
 		Method previous = CURRENT.get();
@@ -32,7 +37,10 @@ public final class LockCaller {
 		return previous;
 	}
 
-	/** Puts back what {@link #set} returned. */
+	/**
+	 * Puts back what {@link #set} returned.
+	 * @param previous the caller {@link #set} returned, or {@code null} to clear it
+	 */
 	public static void restore(@Nullable Method previous) {
 		if (previous == null) {
 			CURRENT.remove();
@@ -42,7 +50,11 @@ public final class LockCaller {
 		}
 	}
 
-	/** {@code com.example.Service.method(String, long)}, as log lines name a method. */
+	/**
+	 * {@code com.example.Service.method(String, long)}, as log lines name a method.
+	 * @param method the method
+	 * @return the class name, method name and simple parameter type names
+	 */
 	public static String describe(Method method) {
 		StringBuilder sb = new StringBuilder(method.getDeclaringClass().getName()).append('.')
 			.append(method.getName())

@@ -26,6 +26,13 @@ public class LockGrant {
 
 	private final List<Runnable> lostCallbacks = new ArrayList<>(0);
 
+	/**
+	 * A grant of {@code key}, held in the store as {@code storeKey}.
+	 * @param key the key as the caller named it
+	 * @param storeKey the key in the store
+	 * @param fencingToken the fencing token of this acquisition
+	 * @param acquiredAtNanos {@link System#nanoTime()} when the acquire request was sent
+	 */
 	public LockGrant(String key, String storeKey, long fencingToken, long acquiredAtNanos) {
 		this.key = key;
 		this.storeKey = storeKey;
@@ -33,21 +40,34 @@ public class LockGrant {
 		this.acquiredAtNanos = acquiredAtNanos;
 	}
 
-	/** The key as the caller named it (with its namespace, if any). */
+	/**
+	 * The key as the caller named it (with its namespace, if any).
+	 * @return the key
+	 */
 	public final String key() {
 		return this.key;
 	}
 
-	/** The key in the store. */
+	/**
+	 * The key in the store.
+	 * @return the store key
+	 */
 	public final String storeKey() {
 		return this.storeKey;
 	}
 
+	/**
+	 * The fencing token of this acquisition.
+	 * @return the fencing token
+	 */
 	public final long fencingToken() {
 		return this.fencingToken;
 	}
 
-	/** {@link System#nanoTime()} when the acquire request was sent. */
+	/**
+	 * {@link System#nanoTime()} when the acquire request was sent.
+	 * @return the acquire time, in {@link System#nanoTime()} units
+	 */
 	public final long acquiredAtNanos() {
 		return this.acquiredAtNanos;
 	}
@@ -55,12 +75,16 @@ public class LockGrant {
 	/**
 	 * How long the store keeps the lock from now if it is not renewed, or {@code null}
 	 * when the engine does not know (or the lock never expires).
+	 * @return the remaining lease, or {@code null}
 	 */
 	public @Nullable Duration leaseRemaining() {
 		return null;
 	}
 
-	/** What the registry's {@link LockObserver} keeps about this hold, if anything. */
+	/**
+	 * What the registry's {@link LockObserver} keeps about this hold, if anything.
+	 * @return the observer's context, or {@code null}
+	 */
 	public final @Nullable Object observerContext() {
 		return this.observerContext;
 	}
@@ -69,11 +93,18 @@ public class LockGrant {
 		this.observerContext = context;
 	}
 
-	/** Whether the lock is still ours as far as this process can know. */
+	/**
+	 * Whether the lock is still ours as far as this process can know.
+	 * @return {@code true} unless the grant was marked lost
+	 */
 	public boolean isValid() {
 		return !this.lost;
 	}
 
+	/**
+	 * Whether the grant was marked lost.
+	 * @return {@code true} once the lock was reported lost
+	 */
 	public final boolean isLost() {
 		return this.lost;
 	}

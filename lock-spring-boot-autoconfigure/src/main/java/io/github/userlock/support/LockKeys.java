@@ -15,6 +15,9 @@ public final class LockKeys {
 	 * Checks that {@code key} is usable: not null, not blank, well-formed UTF-16 (no lone
 	 * surrogate, which would silently turn into {@code ?} and collide with another key)
 	 * and at most {@code maxBytes} bytes in UTF-8.
+	 * @param key the key to check
+	 * @param maxBytes the longest key accepted, in UTF-8 bytes
+	 * @return {@code key}, unchanged
 	 * @throws IllegalArgumentException naming the problem
 	 */
 	public static String validate(@Nullable String key, int maxBytes) {
@@ -53,7 +56,11 @@ public final class LockKeys {
 		return key;
 	}
 
-	/** The first 40 characters of {@code key}, for error messages. */
+	/**
+	 * The first 40 characters of {@code key}, for error messages.
+	 * @param key the key
+	 * @return the key, or its first 40 characters followed by {@code ...}
+	 */
 	public static String abbreviate(String key) {
 		return (key.length() <= 40) ? key : key.substring(0, 40) + "...";
 	}

@@ -27,6 +27,8 @@ public interface LockObserver {
 	/**
 	 * An acquire call starts, on the calling thread, before any wait. Returns a context
 	 * for {@link #acquireFinished}, or {@code null}.
+	 * @param request the request being acquired
+	 * @return a context for the later calls, or {@code null}
 	 */
 	default @Nullable Object acquireStarted(LockRequest request) {
 		return null;
@@ -34,6 +36,7 @@ public interface LockObserver {
 
 	/**
 	 * The acquire call ended, on the calling thread.
+	 * @param request the request that was acquired
 	 * @param outcome how it ended
 	 * @param waitNanos how long the caller waited, including the store's answers
 	 * @param failure the exception the call throws, if any (none for a conflict of
@@ -48,31 +51,52 @@ public interface LockObserver {
 	 * This process now holds {@code grant} (a first acquisition or a hand-off, not a
 	 * re-entrant one), on the holder's thread. Returns a context for the later calls
 	 * about this hold, or {@code null}.
+	 * @param request the request that was acquired
+	 * @param grant the grant now held
+	 * @return a context for the later calls about this hold, or {@code null}
 	 */
 	default @Nullable Object lockHeld(LockRequest request, LockGrant grant) {
 		return null;
 	}
 
-	/** The hold was handed over from its thread to asynchronous work. */
+	/**
+	 * The hold was handed over from its thread to asynchronous work.
+	 * @param grant the grant held
+	 * @param context what {@link #lockHeld} returned
+	 */
 	default void lockDetached(LockGrant grant, @Nullable Object context) {
 	}
 
-	/** The hold ends: the last handle of {@code grant} is being released. */
+	/**
+	 * The hold ends: the last handle of {@code grant} is being released.
+	 * @param grant the grant being released
+	 * @param context what {@link #lockHeld} returned
+	 */
 	default void lockReleased(LockGrant grant, @Nullable Object context) {
 	}
 
 	/**
 	 * The lock of {@code grant} was found lost, while held or at its release.
 	 * {@code context} is {@code null} for a grant that was never held by a caller.
+	 * @param grant the grant that was lost
+	 * @param phase when the loss was found
+	 * @param context what {@link #lockHeld} returned, or {@code null}
 	 */
 	default void lockLost(LockGrant grant, LossPhase phase, @Nullable Object context) {
 	}
 
-	/** The watchdog sent one renewal call to the store for {@code locks} locks. */
+	/**
+	 * The watchdog sent one renewal call to the store for {@code locks} locks.
+	 * @param locks the number of locks the call renews
+	 */
 	default void renewalCall(int locks) {
 	}
 
-	/** The store answered (or failed to answer) a renewal of {@code locks} locks. */
+	/**
+	 * The store answered (or failed to answer) a renewal of {@code locks} locks.
+	 * @param outcome what the store said
+	 * @param locks the number of locks with that outcome
+	 */
 	default void renewals(RenewalOutcome outcome, int locks) {
 	}
 
@@ -80,6 +104,8 @@ public interface LockObserver {
 	 * One observer that calls each of {@code observers} in turn, each with its own
 	 * context; a failing observer does not stop the others. No observer gives
 	 * {@link #NONE}, a single one is returned as it is (nothing to keep apart).
+	 * @param observers the observers to call
+	 * @return an observer that calls all of {@code observers}
 	 */
 	static LockObserver composite(List<? extends LockObserver> observers) {
 		if (observers.isEmpty()) {
@@ -109,7 +135,12 @@ public interface LockObserver {
 		/** Any other failure, such as an invalid key. */
 		ERROR;
 
-		/** The outcome of a call that threw {@code failure}. */
+		/**
+		 * The outcome of a call that threw {@code failure}.
+		 * @param failure the exception the call threw
+		 * @return the outcome that {@code failure} stands for, {@link #ERROR} for any
+		 * other
+		 */
 		public static AcquireOutcome of(Throwable failure) {
 			if (failure instanceof LockUnavailableException) {
 				return UNAVAILABLE;
@@ -123,7 +154,10 @@ public interface LockObserver {
 			return ERROR;
 		}
 
-		/** The lower-case name, as a tag value. */
+		/**
+		 * The lower-case name, as a tag value.
+		 * @return the name in lower case
+		 */
 		public String value() {
 			return name().toLowerCase(java.util.Locale.ROOT);
 		}
@@ -139,7 +173,10 @@ public interface LockObserver {
 		/** Found by the release: the lock was no longer ours. */
 		RELEASE;
 
-		/** The lower-case name, as a tag value. */
+		/**
+		 * The lower-case name, as a tag value.
+		 * @return the name in lower case
+		 */
 		public String value() {
 			return name().toLowerCase(java.util.Locale.ROOT);
 		}
@@ -158,7 +195,10 @@ public interface LockObserver {
 		/** The call failed or timed out; it is retried until the lease runs out. */
 		FAILED;
 
-		/** The lower-case name, as a tag value. */
+		/**
+		 * The lower-case name, as a tag value.
+		 * @return the name in lower case
+		 */
 		public String value() {
 			return name().toLowerCase(java.util.Locale.ROOT);
 		}

@@ -18,6 +18,12 @@ public final class LoggingLockObserver implements LockObserver {
 
 	private static final Logger logger = LoggerFactory.getLogger(LoggingLockObserver.class);
 
+	/**
+	 * An observer that logs to {@code io.github.userlock.support.LoggingLockObserver}.
+	 */
+	public LoggingLockObserver() {
+	}
+
 	@Override
 	public void acquireFinished(LockRequest request, AcquireOutcome outcome, long waitNanos,
 			@Nullable Throwable failure, @Nullable Object context) {
