@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.userlock.LockConflictException;
+import io.github.userlock.test.BootRedis;
 import io.github.userlock.LockHandle;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.UserLock;
@@ -19,8 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -48,8 +47,7 @@ class ReleaseContractTests {
 	}
 
 	private ApplicationContextRunner instance() {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(BootRedis.with(LockAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.host=" + redis.server().host(),
 					"spring.data.redis.port=" + redis.server().port())
 			.withUserConfiguration(Config.class);

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import io.github.userlock.LockHandle;
+import io.github.userlock.test.BootRedis;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.autoconfigure.LockAutoConfiguration;
@@ -20,8 +21,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,7 +61,7 @@ class RedisLockRegistrySentinelFailoverTests {
 	@Test
 	void callsFailFastDuringTheSwitchThenTheRegistryWorksOnTheNewMasterWakesWaitersAndReportsLocksItLost() {
 		ApplicationContextRunner runner = new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+			.withConfiguration(BootRedis.with(LockAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.sentinel.master=" + SentinelRig.MASTER_NAME,
 					"spring.data.redis.sentinel.nodes=" + rig.sentinelNodes(),
 					"lock.command-timeout=" + COMMAND_TIMEOUT.toMillis() + "ms", "lock.lease-time=20s",

@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import io.github.userlock.LockHandle;
+import io.github.userlock.test.BootRedis;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.autoconfigure.LockAutoConfiguration;
@@ -20,8 +21,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -70,8 +69,7 @@ class RedisLockRegistrySentinelTests {
 	}
 
 	private ApplicationContextRunner instance(String... properties) {
-		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+		return new ApplicationContextRunner().withConfiguration(BootRedis.with(LockAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.sentinel.master=" + SentinelRig.MASTER_NAME,
 					"spring.data.redis.sentinel.nodes=" + rig.sentinelNodes())
 			.withPropertyValues(properties);

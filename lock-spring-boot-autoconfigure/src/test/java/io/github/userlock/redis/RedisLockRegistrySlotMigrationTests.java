@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.userlock.LockHandle;
+import io.github.userlock.test.BootRedis;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.autoconfigure.LockAutoConfiguration;
 import io.github.userlock.test.RedisClusterRig;
@@ -29,8 +30,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -210,7 +209,7 @@ class RedisLockRegistrySlotMigrationTests {
 			.map((node) -> node.host() + ":" + node.port())
 			.collect(java.util.stream.Collectors.joining(","));
 		ApplicationContextRunner runner = new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, LockAutoConfiguration.class))
+			.withConfiguration(BootRedis.with(LockAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.cluster.nodes=" + nodes);
 		RedisLockRegistry other = instance();
 		runner.run((context) -> {
