@@ -112,8 +112,12 @@ public final class SentinelRig implements AutoCloseable {
 			RedisServer sentinel = RedisServer.builder().configFile(config).args("--sentinel").build();
 			this.sentinels.add(sentinel);
 			sentinel.start();
-			RedisClient client = RedisClient.create(RedisURI.create(sentinel.host(), sentinel.port()));
-			client.setDefaultTimeout(Duration.ofSeconds(2));
+			// the timeout on the URI: RedisClient#setDefaultTimeout is gone in Lettuce 7
+			RedisClient client = RedisClient.create(RedisURI.builder()
+				.withHost(sentinel.host())
+				.withPort(sentinel.port())
+				.withTimeout(Duration.ofSeconds(2))
+				.build());
 			this.sentinelClients.add(client);
 			this.sentinelConnections.add(client.connectSentinel());
 		}
