@@ -44,7 +44,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * ({@code redis} by default, on the application's Lettuce {@code RedisConnectionFactory},
  * or on a Lettuce client of its own built from Spring Boot's Redis connection details
  * when the application's factory is Jedis; or {@code memory}), the {@code @UserLock}
- * advisor with its key resolver, and in a Spring MVC application the
+ * advisor with its key resolver, and in a Spring MVC or WebFlux application the
  * {@link LockExceptionHandler}. Every bean backs off when the application defines its
  * own; {@code lock.enabled=false} turns all of it off.
  *
@@ -225,6 +225,26 @@ public final class LockAutoConfiguration {
 	@ConditionalOnClass(
 			name = { "org.springframework.web.servlet.DispatcherServlet", "org.springframework.http.ProblemDetail" })
 	static class WebMvcConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		LockExceptionHandler lockExceptionHandler() {
+			return new LockExceptionHandler();
+		}
+
+	}
+
+	/**
+	 * The same handler in a WebFlux application: it uses only spring-web types
+	 * ({@code @RestControllerAdvice}, {@code ResponseEntity}, {@code ProblemDetail}),
+	 * which WebFlux's {@code @ExceptionHandler} support handles as Spring MVC's does.
+	 * WebFlux is named, never loaded, here.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+	@ConditionalOnClass(
+			name = { "org.springframework.web.reactive.DispatcherHandler", "org.springframework.http.ProblemDetail" })
+	static class WebFluxConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean

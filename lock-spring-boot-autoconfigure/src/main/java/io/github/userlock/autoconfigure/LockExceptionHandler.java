@@ -14,19 +14,20 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
- * Turns lock exceptions that reach a Spring MVC controller into RFC 9457 problem details:
- * {@link LockConflictException} into {@code 409 Conflict} with a {@code Retry-After}
- * header, and {@link LockUnavailableException} into {@code 503 Service Unavailable}. It
- * has the lowest precedence, so an {@code @ExceptionHandler} of the application for these
- * exceptions wins. The responses name no lock key: keys are often user ids and internal
- * names.
+ * Turns lock exceptions that reach a Spring MVC or WebFlux controller into RFC 9457
+ * problem details: {@link LockConflictException} into {@code 409 Conflict} with a
+ * {@code Retry-After} header, and {@link LockUnavailableException} into
+ * {@code 503 Service Unavailable}. It has the lowest precedence, so an
+ * {@code @ExceptionHandler} of the application for these exceptions wins. The responses
+ * name no lock key: keys are often user ids and internal names.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
 public class LockExceptionHandler {
 
 	/**
-	 * Creates the handler; the auto-configuration does in a Spring MVC application.
+	 * Creates the handler; the auto-configuration does in a Spring MVC or WebFlux
+	 * application.
 	 */
 	public LockExceptionHandler() {
 	}

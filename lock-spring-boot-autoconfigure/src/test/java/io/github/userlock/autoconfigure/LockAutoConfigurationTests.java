@@ -26,6 +26,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.core.Ordered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -270,6 +271,38 @@ class LockAutoConfigurationTests {
 			.withPropertyValues("lock.store=memory")
 			.withClassLoader(new FilteredClassLoader(DispatcherServlet.class))
 			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(LockExceptionHandler.class));
+	}
+
+	@Test
+	void reactiveWebApplicationGetsTheExceptionHandler() {
+		new ReactiveWebApplicationContextRunner().withConfiguration(AutoConfigurations.of(LockAutoConfiguration.class))
+			.withPropertyValues("lock.store=memory")
+			.run((context) -> assertThat(context).hasSingleBean(LockExceptionHandler.class));
+	}
+
+	@Test
+	void reactiveWebApplicationWithoutWebFluxGetsNoExceptionHandler() {
+		new ReactiveWebApplicationContextRunner().withConfiguration(AutoConfigurations.of(LockAutoConfiguration.class))
+			.withPropertyValues("lock.store=memory")
+			.withClassLoader(new FilteredClassLoader("org.springframework.web.reactive"))
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(LockExceptionHandler.class));
+	}
+
+	@Test
+	void servletWebApplicationWithoutWebFluxGetsTheExceptionHandler() {
+		new WebApplicationContextRunner().withConfiguration(AutoConfigurations.of(LockAutoConfiguration.class))
+			.withPropertyValues("lock.store=memory")
+			.withClassLoader(new FilteredClassLoader("org.springframework.web.reactive", "reactor.netty"))
+			.run((context) -> assertThat(context).hasSingleBean(LockExceptionHandler.class));
+	}
+
+	@Test
+	void userExceptionHandlerBeanReplacesTheDefaultInAReactiveWebApplication() {
+		LockExceptionHandler own = new LockExceptionHandler();
+		new ReactiveWebApplicationContextRunner().withConfiguration(AutoConfigurations.of(LockAutoConfiguration.class))
+			.withPropertyValues("lock.store=memory")
+			.withBean("ownHandler", LockExceptionHandler.class, () -> own)
+			.run((context) -> assertThat(context.getBean(LockExceptionHandler.class)).isSameAs(own));
 	}
 
 	@Test
