@@ -1,6 +1,7 @@
 package io.github.userlock;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -67,6 +68,40 @@ public interface LockHandle extends AutoCloseable {
 	 * @param holdAtLeast how long after acquisition the key stays locked at least
 	 */
 	void release(Duration holdAtLeast);
+
+	/**
+	 * Releases the lock without blocking the calling thread: the future completes when
+	 * {@link #release()} would have returned (by default once the store confirmed the
+	 * release, so that the key is free for every instance). It never completes
+	 * exceptionally for a lock lost meanwhile or a store that cannot be reached: that is
+	 * logged and counted, and the lease ends the lock. The default implementation, for
+	 * handles of other libraries, calls {@link #release()}.
+	 * @return a future completed when the release is done
+	 */
+	default CompletableFuture<Void> releaseAsync() {
+		return releaseAsync(Duration.ZERO);
+	}
+
+	/**
+	 * {@link #release(Duration)} without blocking the calling thread; see
+	 * {@link #releaseAsync()}.
+	 * @param holdAtLeast how long after acquisition the key stays locked at least
+	 * @return a future completed when the release is done
+	 */
+	default CompletableFuture<Void> releaseAsync(Duration holdAtLeast) {
+		try {
+			if (holdAtLeast.isZero()) {
+				release();
+			}
+			else {
+				release(holdAtLeast);
+			}
+			return CompletableFuture.completedFuture(null);
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
 
 	/** Same as {@link #release()}. */
 	@Override

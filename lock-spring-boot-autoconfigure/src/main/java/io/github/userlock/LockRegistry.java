@@ -2,6 +2,7 @@ package io.github.userlock;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +38,49 @@ public interface LockRegistry {
 	 * @return the held lock, or empty when someone else holds it
 	 */
 	Optional<LockHandle> tryAcquire(LockRequest request);
+
+	/**
+	 * Acquires the lock without blocking the calling thread: the future completes with
+	 * the held lock, or exceptionally with the exceptions {@link #acquire(LockRequest)}
+	 * throws ({@link LockConflictException} after the wait time,
+	 * {@link LockUnavailableException}, {@link IllegalArgumentException} for a bad key).
+	 * No thread waits meanwhile: wake-ups and timeouts drive it. The acquisition belongs
+	 * to no thread, so it is never re-entered: a later acquire of the same key, from any
+	 * thread, waits for it like anyone else's. Cancelling the future before it completes
+	 * leaves nothing held: a grant that arrives later is released at once.
+	 *
+	 * <p>
+	 * The future completes on a thread of the registry (the Redis driver's I/O thread, or
+	 * its timer thread {@code user-lock-timer}): do not block in a dependent stage, use
+	 * the {@code ...Async} variants of {@link CompletableFuture} for blocking work. The
+	 * default implementation, for registries of other libraries, runs the blocking
+	 * {@link #acquire(LockRequest)} on the calling thread.
+	 * @param request what to lock and how long to wait
+	 * @return the future of the held lock
+	 */
+	default CompletableFuture<LockHandle> acquireAsync(LockRequest request) {
+		try {
+			return CompletableFuture.completedFuture(acquire(request));
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	/**
+	 * Like {@link #acquireAsync(LockRequest)} but completes with an empty
+	 * {@code Optional} instead of failing with {@link LockConflictException}.
+	 * @param request what to lock and how long to wait
+	 * @return the future of the held lock, or of empty when someone else holds it
+	 */
+	default CompletableFuture<Optional<LockHandle>> tryAcquireAsync(LockRequest request) {
+		try {
+			return CompletableFuture.completedFuture(tryAcquire(request));
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
 
 	/**
 	 * Acquires {@code key} with the default lease, waiting up to {@code waitTime}.

@@ -21,13 +21,15 @@ import org.springframework.aop.ProxyMethodInvocation;
  * {@code Mono} that is never subscribed to then never holds a lock it could not release,
  * and each subscription (a retry, say) locks again. The method itself is also invoked at
  * subscription, after the lock is held, so that work it does while assembling the
- * pipeline is protected too. Acquisition blocks the subscribing thread for up to the wait
- * time, like any blocking call in a pipeline; subscribe on
- * {@code Schedulers.boundedElastic()} when that thread must not block. The lock is
- * released when the result completes, fails or is cancelled. Once the method has returned
- * its publisher, the locks belong to the pipeline, not to the subscribing thread: a later
- * call from that thread for the same key waits for them (or gets a conflict) instead of
- * re-entering.
+ * pipeline is protected too. Nothing blocks: the locks are taken and released through the
+ * registry's asynchronous API ({@link io.github.userlock.LockRegistry#acquireAsync},
+ * {@link LockHandle#releaseAsync}), so the subscribing thread may be an event loop; the
+ * method runs on the thread that completed the acquisition (the Redis driver's I/O
+ * thread, the registry's timer thread, or the subscribing thread when the lock was free
+ * in memory). The lock is released when the result completes, fails or is cancelled (also
+ * during acquisition). The locks belong to the pipeline, not to a thread: a call for the
+ * same key, from any thread, waits for them (or gets a conflict) instead of re-entering.
+ * The subscriber's {@code Context} reaches the method's publisher.
  */
 final class ReactorSupport {
 
@@ -46,36 +48,31 @@ final class ReactorSupport {
 
 	static Mono<?> mono(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
-		return Mono.usingWhen(Mono.fromCallable(() -> interceptor.acquireAll(operation, keys)),
-				(handles) -> Mono.from(proceed(invocation, handles)), release(interceptor, operation),
-				(handles, error) -> release(interceptor, operation).apply(handles), release(interceptor, operation));
+		return Mono.usingWhen(acquire(interceptor, operation, keys), (handles) -> Mono.from(proceed(invocation)),
+				release(interceptor, operation), (handles, error) -> release(interceptor, operation).apply(handles),
+				release(interceptor, operation));
 	}
 
 	static Flux<?> flux(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
-		return Flux.usingWhen(Mono.fromCallable(() -> interceptor.acquireAll(operation, keys)),
-				(handles) -> proceed(invocation, handles), release(interceptor, operation),
-				(handles, error) -> release(interceptor, operation).apply(handles), release(interceptor, operation));
+		return Flux.usingWhen(acquire(interceptor, operation, keys), (handles) -> proceed(invocation),
+				release(interceptor, operation), (handles, error) -> release(interceptor, operation).apply(handles),
+				release(interceptor, operation));
+	}
+
+	/**
+	 * The locks, acquired without blocking on subscription; cancelling the subscription
+	 * during acquisition cancels it and releases what was taken.
+	 */
+	private static Mono<List<LockHandle>> acquire(UserLockInterceptor interceptor, LockOperation operation,
+			List<String> keys) {
+		return Mono.fromFuture(() -> interceptor.acquireAllAsync(operation, keys), false);
 	}
 
 	private static Function<List<LockHandle>, Publisher<?>> release(UserLockInterceptor interceptor,
 			LockOperation operation) {
 		Duration holdAtLeast = operation.holdAtLeast();
-		return (handles) -> Mono.fromRunnable(() -> interceptor.releaseAll(handles, holdAtLeast));
-	}
-
-	/**
-	 * Invokes the method, then hands the locks over from the subscribing thread to the
-	 * pipeline, so that a later call from that thread waits for them instead of
-	 * re-entering while the pipeline still runs.
-	 */
-	private static Publisher<?> proceed(MethodInvocation invocation, List<LockHandle> handles) {
-		try {
-			return proceed(invocation);
-		}
-		finally {
-			handles.forEach(LockHandle::detachFromThread);
-		}
+		return (handles) -> Mono.fromFuture(() -> AsyncLocks.releaseAll(handles, holdAtLeast), true);
 	}
 
 	private static Publisher<?> proceed(MethodInvocation invocation) {

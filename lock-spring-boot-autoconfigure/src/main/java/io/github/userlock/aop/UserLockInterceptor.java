@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -150,6 +151,19 @@ final class UserLockInterceptor implements MethodInterceptor {
 		finally {
 			LockCaller.restore(previousCaller);
 		}
+	}
+
+	/**
+	 * {@link #acquireAll} without blocking: the locks of {@code keys}, in order, through
+	 * the registry's asynchronous API.
+	 */
+	CompletableFuture<List<LockHandle>> acquireAllAsync(LockOperation operation, List<String> keys) {
+		LockRegistry registry = this.registry.get();
+		Duration wait = operation.waitTime();
+		if (wait == null && keys.size() > 1 && registry instanceof AbstractLockRegistry local) {
+			wait = local.getDefaultWaitTime();
+		}
+		return AsyncLocks.acquire(registry, operation, keys, wait);
 	}
 
 	/**

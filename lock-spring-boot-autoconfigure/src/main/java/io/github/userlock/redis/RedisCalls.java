@@ -54,6 +54,8 @@ final class RedisCalls {
 	/** Pause before a script refused with TRYAGAIN (slot migration) is sent again. */
 	static final long TRY_AGAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+	private static final CompletableFuture<Void> CONNECTED = CompletableFuture.completedFuture(null);
+
 	private final AbstractRedisClient client;
 
 	private final long timeoutNanos;
@@ -115,7 +117,68 @@ final class RedisCalls {
 	<T> CompletableFuture<T> callAndWait(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
 			ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
 			@Nullable Runnable afterFallback, String[] keys, String... args) {
-		Connections connections = connections(key, deadline);
+		return send(connections(key, deadline), replicaWait, script, type, key, deadline, awaited, afterFallback, keys,
+				args);
+	}
+
+	/**
+	 * {@link #callAndWait} that never blocks the calling thread, not even while the
+	 * registry connects: the returned future fails with {@link LockUnavailableException}
+	 * when the registry is closed or cannot connect. It has no timeout of its own.
+	 */
+	<T> CompletableFuture<T> callAsync(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
+			ScriptOutputType type, @Nullable String key, long deadline, @Nullable Runnable afterFallback, String[] keys,
+			String... args) {
+		if (this.closed) {
+			return CompletableFuture
+				.failedFuture(new LockUnavailableException(key, "The lock registry is closed", null));
+		}
+		CompletableFuture<Connections> current = this.connecting;
+		if (current == null || current.isCompletedExceptionally()) {
+			current = startConnecting(current);
+		}
+		if (current.isDone() && !current.isCompletedExceptionally()) {
+			return send(current.join(), replicaWait, script, type, key, deadline, true, afterFallback, keys, args);
+		}
+		return current.handle((connections, failure) -> {
+			if (failure != null) {
+				throw new LockUnavailableException(key,
+						"Cannot connect to Redis" + forKey(key) + ": " + rootReason(failure), unwrap(failure));
+			}
+			return connections;
+		})
+			.thenCompose((connections) -> this.<T>send(connections, replicaWait, script, type, key, deadline, true,
+					afterFallback, keys, args));
+	}
+
+	/**
+	 * Completes once the registry is connected (at once when it is), without blocking;
+	 * fails with {@link LockUnavailableException} when it is closed or cannot connect.
+	 */
+	CompletableFuture<Void> whenConnected(@Nullable String key) {
+		if (this.closed) {
+			return CompletableFuture
+				.failedFuture(new LockUnavailableException(key, "The lock registry is closed", null));
+		}
+		CompletableFuture<Connections> current = this.connecting;
+		if (current == null || current.isCompletedExceptionally()) {
+			current = startConnecting(current);
+		}
+		if (current.isDone() && !current.isCompletedExceptionally()) {
+			return CONNECTED;
+		}
+		return current.handle((connections, failure) -> {
+			if (failure != null) {
+				throw new LockUnavailableException(key,
+						"Cannot connect to Redis" + forKey(key) + ": " + rootReason(failure), unwrap(failure));
+			}
+			return null;
+		});
+	}
+
+	private <T> CompletableFuture<T> send(Connections connections, ReplicaAcknowledgement.@Nullable Pending replicaWait,
+			RedisScript script, ScriptOutputType type, @Nullable String key, long deadline, boolean awaited,
+			@Nullable Runnable afterFallback, String[] keys, String... args) {
 		CompletableFuture<T> first = connections.pipeline.send(() -> {
 			RedisFuture<T> sent = connections.scripting.<T>evalsha(script.sha(), type, keys, args);
 			writeWait(connections, replicaWait);
@@ -188,6 +251,24 @@ final class RedisCalls {
 		}
 	}
 
+	/**
+	 * What a failed call's future failed with, as the exception the callers throw: a
+	 * timeout names the setting, a Redis error the server's reason.
+	 */
+	LockUnavailableException failure(@Nullable String key, Throwable failure) {
+		Throwable cause = unwrap(failure);
+		if (cause instanceof ExecutionException && cause.getCause() != null) {
+			cause = cause.getCause();
+		}
+		if (cause instanceof LockUnavailableException unavailable) {
+			return unavailable;
+		}
+		if (cause instanceof TimeoutException) {
+			return timedOut(key, cause);
+		}
+		return new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause);
+	}
+
 	/** Waits for {@code future} until {@code deadline}, naming the setting on timeout. */
 	<T> T await(CompletableFuture<T> future, long deadline, @Nullable String key, boolean interruptible) {
 		boolean interrupted = false;
@@ -247,7 +328,7 @@ final class RedisCalls {
 				+ " ms (lock.command-timeout)";
 	}
 
-	private LockUnavailableException timedOut(@Nullable String key, Throwable cause) {
+	LockUnavailableException timedOut(@Nullable String key, @Nullable Throwable cause) {
 		return new LockUnavailableException(key, noAnswerWithin(this.timeoutNanos) + forKey(key), cause);
 	}
 

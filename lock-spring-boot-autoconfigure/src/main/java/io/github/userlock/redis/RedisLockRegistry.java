@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -365,6 +366,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		if (result > 0 && replicaWait != null) {
 			awaitReplicas(key, storeKey, owner, replicaWait, deadline);
 		}
+		return outcome(key, storeKey, owner, leaseMillis, sentAt, result);
+	}
+
+	/**
+	 * The acquire script's answer as an attempt: a grant (the fencing token) under
+	 * renewal from now, or how long to wait (the remaining lease, at most the recheck
+	 * interval).
+	 */
+	private Attempt outcome(String key, String storeKey, String owner, long leaseMillis, long sentAt, long result) {
 		if (result > 0) {
 			RedisLease redisLease = new RedisLease(storeKey, owner, leaseMillis, sentAt);
 			RedisGrant grant = new RedisGrant(key, redisLease, result, sentAt, HAND_OFFS);
@@ -374,6 +384,111 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		}
 		long remainingLease = TimeUnit.MILLISECONDS.toNanos(-1 - result);
 		return Attempt.heldFor(Math.min(remainingLease + TimeUnit.MILLISECONDS.toNanos(1), this.recheckNanos));
+	}
+
+	/**
+	 * The acquire script sent without blocking; the same script, undo and replica check
+	 * as {@link #attempt}. The outcome fails within the command timeout; an acquire given
+	 * up on (that timeout, a Redis error, too few replicas) is undone right behind it on
+	 * the same connection, as in the blocking attempt. It is sent only once the registry
+	 * is connected, so that the undo can never overtake it.
+	 */
+	@Override
+	protected CompletableFuture<Attempt> attemptAsync(String key, String storeKey, Duration lease) {
+		String owner = newOwner();
+		long leaseMillis = lease.toMillis();
+		long sentAt = System.nanoTime();
+		long deadline = sentAt + this.timeoutNanos;
+		ReplicaAcknowledgement.Pending replicaWait = (this.replicaAck != null) ? this.replicaAck.pending() : null;
+		CompletableFuture<Attempt> outcome = new CompletableFuture<>();
+		AsyncAttempt state = new AsyncAttempt(storeKey, owner);
+		ScheduledFuture<?> timeout = schedule(() -> state.giveUp(outcome, this.calls.timedOut(key, null)),
+				this.timeoutNanos);
+		this.calls.whenConnected(key).thenCompose((connected) -> {
+			synchronized (state) {
+				if (state.abandoned) {
+					return CompletableFuture.<Long>failedFuture(this.calls.timedOut(key, null));
+				}
+				state.sent = true;
+				return this.calls.<Long>callAsync(replicaWait, ACQUIRE, ScriptOutputType.INTEGER, key, deadline,
+						state::afterFallback, new String[] { storeKey, fenceKey(storeKey) }, owner,
+						Long.toString(leaseMillis), Integer.toString(HAND_OFFS));
+			}
+		}).whenComplete((result, failure) -> {
+			if (failure != null) {
+				timeout.cancel(false);
+				state.giveUp(outcome, this.calls.failure(key, failure));
+			}
+			else if (result > 0 && replicaWait != null) {
+				replicaWait.answer().whenComplete((acknowledged, replicaFailure) -> {
+					timeout.cancel(false);
+					RuntimeException problem = (replicaFailure != null) ? this.calls.failure(key, replicaFailure)
+							: Objects.requireNonNull(this.replicaAck).check(key, acknowledged);
+					if (problem != null) {
+						state.giveUp(outcome, problem);
+					}
+					else {
+						granted(outcome, outcome(key, storeKey, owner, leaseMillis, sentAt, result));
+					}
+				});
+			}
+			else {
+				timeout.cancel(false);
+				granted(outcome, outcome(key, storeKey, owner, leaseMillis, sentAt, result));
+			}
+		});
+		return outcome;
+	}
+
+	/** Completes {@code outcome}, unless it timed out meanwhile (then undone already). */
+	private void granted(CompletableFuture<Attempt> outcome, Attempt attempt) {
+		if (!outcome.complete(attempt) && attempt.grant() instanceof RedisGrant grant) {
+			this.watchdog.remove(grant.lease);
+		}
+	}
+
+	/** Whether an asynchronous acquire was sent and given up on; guarded by itself. */
+	private final class AsyncAttempt {
+
+		private final String storeKey;
+
+		private final String owner;
+
+		boolean sent;
+
+		boolean abandoned;
+
+		AsyncAttempt(String storeKey, String owner) {
+			this.storeKey = storeKey;
+			this.owner = owner;
+		}
+
+		/** Fails the outcome and, if the acquire went out, undoes it behind it. */
+		void giveUp(CompletableFuture<Attempt> outcome, RuntimeException failure) {
+			if (!outcome.completeExceptionally(failure)) {
+				return;
+			}
+			boolean undo;
+			synchronized (this) {
+				this.abandoned = true;
+				undo = this.sent;
+			}
+			if (undo) {
+				undo(this.storeKey, this.owner);
+			}
+		}
+
+		/** After an EVAL fallback of an acquire given up on, the undo goes again. */
+		void afterFallback() {
+			boolean undo;
+			synchronized (this) {
+				undo = this.abandoned;
+			}
+			if (undo) {
+				undo(this.storeKey, this.owner);
+			}
+		}
+
 	}
 
 	/**
@@ -525,6 +640,38 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 						this.releasesLock.unlock();
 					}
 				}
+			}
+		});
+	}
+
+	/**
+	 * The release without blocking: the same script as {@link #releaseInStore};
+	 * {@code whenDone} is called with the answer, or with a failure after the command
+	 * timeout. With releases not awaited (opt-in) it is {@link #releaseInStore}, which
+	 * does not block then.
+	 */
+	@Override
+	protected void releaseInStoreAsync(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
+		if (!this.awaitRelease) {
+			releaseInStore(grant, keepFor, whenDone);
+			return;
+		}
+		RedisGrant redisGrant = (RedisGrant) grant;
+		this.watchdog.remove(redisGrant.lease);
+		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
+		CompletableFuture<Long> result = this.calls.callAsync(null, RELEASE, ScriptOutputType.INTEGER, grant.key(),
+				System.nanoTime() + this.timeoutNanos, null, new String[] { grant.storeKey() }, redisGrant.lease.owner,
+				this.channel, Long.toString(keepMillis));
+		AtomicBoolean answered = new AtomicBoolean();
+		ScheduledFuture<?> timeout = schedule(() -> {
+			if (answered.compareAndSet(false, true)) {
+				released(grant, null, this.calls.timedOut(grant.key(), null), whenDone);
+			}
+		}, this.timeoutNanos);
+		result.whenComplete((released, failure) -> {
+			if (answered.compareAndSet(false, true)) {
+				timeout.cancel(false);
+				released(grant, released, failure, whenDone);
 			}
 		});
 	}

@@ -3,7 +3,10 @@ package io.github.userlock.support;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,14 +40,11 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	private static final Logger logger = LoggerFactory.getLogger(AbstractLockRegistry.class);
 
-	/** Marks "no turn within the wait time" in {@link #awaitTurn}. */
-	private static final Waiter NO_TURN = new Waiter(Thread.currentThread(), Duration.ZERO);
-
 	/**
 	 * The longest a thread given the turn after a release that woke other processes waits
 	 * for that same wake-up before trying, so that it does not overtake them.
 	 */
-	private static final long YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+	static final long YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
 	/**
 	 * After that wake-up, how long the thread still lets the woken processes go first:
@@ -52,7 +52,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * the releasing process tends to win again (measured: one of 4 instances down to 10%
 	 * of a hot key's acquisitions, against 18% or more with it).
 	 */
-	private static final long COURTESY_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+	static final long COURTESY_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
 	/**
 	 * The longest wait or hold the registry computes with, about 73 years: far enough to
@@ -69,7 +69,17 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	private final ConcurrentHashMap<String, LocalKey> locals = new ConcurrentHashMap<>();
 
 	/** "Held by another process" answers shared with no-wait calls (opt-in engines). */
-	private final HeldAnswers heldAnswers = new HeldAnswers();
+	final HeldAnswers heldAnswers = new HeldAnswers();
+
+	private final BlockingAcquisition blocking = new BlockingAcquisition(this);
+
+	/** Drives asynchronous acquisitions: created on first use. */
+	private final AsyncTimer asyncTimer = new AsyncTimer();
+
+	/** Asynchronous acquisitions not completed yet, failed by {@link #close()}. */
+	private final Set<AsyncAcquisition<?>> pendingAsync = ConcurrentHashMap.newKeySet();
+
+	private volatile boolean closing;
 
 	private final AtomicLong lostWhileHeld = new AtomicLong();
 
@@ -140,6 +150,39 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * @param whenDone called once when the release is complete
 	 */
 	protected abstract void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone);
+
+	/**
+	 * {@link #attempt} without blocking: the future completes with the outcome, or
+	 * exceptionally with {@link io.github.userlock.LockUnavailableException} within the
+	 * engine's command timeout. An attempt whose grant arrives after the caller gave up
+	 * is released by the registry; one the engine gives up on itself (its timeout) the
+	 * engine undoes. The default runs {@link #attempt} on the calling thread, for engines
+	 * whose attempt does not block.
+	 * @param key the key, as the caller passed it
+	 * @param storeKey the key in the store
+	 * @param lease the lease to take
+	 * @return the future outcome
+	 */
+	protected CompletableFuture<Attempt> attemptAsync(String key, String storeKey, Duration lease) {
+		try {
+			return CompletableFuture.completedFuture(attempt(key, storeKey, lease));
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	/**
+	 * {@link #releaseInStore} without blocking the calling thread: {@code whenDone} is
+	 * called when the store answered (or could not be reached in time). The default calls
+	 * {@link #releaseInStore}, for engines whose release does not block.
+	 * @param grant the grant to release
+	 * @param keepFor how much longer the key stays locked, when positive
+	 * @param whenDone called once when the release is complete
+	 */
+	protected void releaseInStoreAsync(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
+		releaseInStore(grant, keepFor, whenDone);
+	}
 
 	/** Told by the engine when a release is complete. */
 	@FunctionalInterface
@@ -225,7 +268,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	@Override
 	public final LockHandle acquire(LockRequest request) {
 		long start = System.nanoTime();
-		LockHandle handle = observedAcquire(request, start);
+		LockHandle handle = this.blocking.acquire(request, start);
 		if (handle == null) {
 			throw new LockConflictException(displayKey(request),
 					Duration.ofNanos(System.nanoTime() - start).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
@@ -235,7 +278,33 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	@Override
 	public final Optional<LockHandle> tryAcquire(LockRequest request) {
-		return Optional.ofNullable(observedAcquire(request, System.nanoTime()));
+		return Optional.ofNullable(this.blocking.acquire(request, System.nanoTime()));
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Waiting is driven by the store's wake-up signals and a timer thread
+	 * ({@code user-lock-timer}, started on first use); no thread is parked.
+	 */
+	@Override
+	public final CompletableFuture<LockHandle> acquireAsync(LockRequest request) {
+		AsyncAcquisition<LockHandle> acquisition = AsyncAcquisition.throwingOnConflict(this, request);
+		acquisition.start();
+		return acquisition.future;
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>
+	 * Waiting is driven by the store's wake-up signals and a timer thread
+	 * ({@code user-lock-timer}, started on first use); no thread is parked.
+	 */
+	@Override
+	public final CompletableFuture<Optional<LockHandle>> tryAcquireAsync(LockRequest request) {
+		AsyncAcquisition<Optional<LockHandle>> acquisition = AsyncAcquisition.emptyOnConflict(this, request);
+		acquisition.start();
+		return acquisition.future;
 	}
 
 	@Override
@@ -315,6 +384,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 */
 	@Override
 	public void close() {
+		this.closing = true;
+		this.pendingAsync.forEach(AsyncAcquisition::registryClosed);
+		this.asyncTimer.close();
 		this.events.close();
 	}
 
@@ -361,140 +433,9 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	// ---- internals ----
 
-	private static String displayKey(LockRequest request) {
+	static String displayKey(LockRequest request) {
 		return request.namespace().isEmpty() ? String.valueOf(request.key())
 				: request.namespace() + ":" + request.key();
-	}
-
-	/** {@link #doAcquire} told to the observer: start, outcome and time waited. */
-	private @Nullable LockHandle observedAcquire(LockRequest request, long start) {
-		LockObserver observer = this.observer;
-		Object context = observer.acquireStarted(request);
-		LockHandle handle;
-		try {
-			handle = doAcquire(request, start);
-		}
-		catch (RuntimeException | Error ex) {
-			observer.acquireFinished(request, LockObserver.AcquireOutcome.of(ex), System.nanoTime() - start, ex,
-					context);
-			throw ex;
-		}
-		observer.acquireFinished(request,
-				(handle != null) ? LockObserver.AcquireOutcome.ACQUIRED : LockObserver.AcquireOutcome.CONFLICT,
-				System.nanoTime() - start, null, context);
-		return handle;
-	}
-
-	private @Nullable LockHandle doAcquire(LockRequest request, long start) {
-		Objects.requireNonNull(request, "request");
-		LockKeys.validate(request.key(), this.maxKeyBytes);
-		Duration wait = (request.waitTime() != null) ? request.waitTime() : this.defaultWaitTime;
-		Duration lease = (request.leaseTime() != null) ? request.leaseTime() : this.defaultLeaseTime;
-		String key = displayKey(request);
-		String storeKey = storeKey(request.namespace(), request.key());
-		long deadline = start + boundedNanos(wait);
-		if (wait.isZero() || wait.isNegative()) {
-			if (this.heldAnswers.isHeldElsewhere(storeKey)) {
-				return null;
-			}
-		}
-		LocalKey local = retain(storeKey);
-		LockHandle handle = null;
-		try {
-			Thread me = Thread.currentThread();
-			synchronized (local) {
-				if (local.owner == me && local.grant != null) {
-					if (!local.grant.isValid()) {
-						throw new LockException(key, "Lock '" + key
-								+ "' is held by this thread but was lost meanwhile; it cannot be re-entered");
-					}
-					local.holds++;
-					return handle = new Handle(local, local.grant, request.key());
-				}
-			}
-			Waiter turn = awaitTurn(local, me, key, lease, deadline);
-			if (turn == NO_TURN) {
-				return null;
-			}
-			try {
-				LockGrant grant = (turn != null) ? turn.handOff : null;
-				if (grant != null && !grant.isValid()) {
-					releaseInStore(grant, Duration.ZERO, (woke) -> {
-					});
-					grant = null;
-				}
-				if (grant == null) {
-					if (turn != null && turn.yieldFrom >= 0) {
-						awaitSignal(local, key, turn.yieldFrom,
-								Math.min(YIELD_NANOS, Math.max(0, deadline - System.nanoTime())));
-						// then a head start for the woken processes, not cut short by a
-						// later signal (the next holder may release within it)
-						giveWay(key, Math.min(COURTESY_NANOS, Math.max(0, deadline - System.nanoTime())));
-					}
-					grant = acquireInStore(local, key, storeKey, lease, deadline);
-				}
-				if (grant == null) {
-					passTurn(local, -1);
-					return null;
-				}
-				synchronized (local) {
-					local.owner = me;
-					local.grant = grant;
-					local.holds = 1;
-					local.keepUntilNanos = grant.acquiredAtNanos();
-				}
-				grant.observerContext(this.observer.lockHeld(request, grant));
-				return handle = new Handle(local, grant, request.key());
-			}
-			catch (RuntimeException | Error ex) {
-				passTurn(local, -1);
-				throw ex;
-			}
-		}
-		finally {
-			if (handle == null) {
-				unretain(local);
-			}
-		}
-	}
-
-	/**
-	 * Waits until this thread is the one of this process that may use the key in the
-	 * store. Returns {@code null} when the turn was free, or the granted waiter (with the
-	 * grant handed over, if any), or {@link #NO_TURN} when the wait time ran out first.
-	 */
-	private @Nullable Waiter awaitTurn(LocalKey local, Thread me, String key, Duration lease, long deadline) {
-		Waiter waiter;
-		synchronized (local) {
-			if (!local.busy) {
-				local.busy = true;
-				return null;
-			}
-			if (deadline - System.nanoTime() <= 0) {
-				return NO_TURN;
-			}
-			waiter = new Waiter(me, lease);
-			local.queue.add(waiter);
-		}
-		for (;;) {
-			long left;
-			synchronized (local) {
-				if (waiter.granted) {
-					return waiter;
-				}
-				left = deadline - System.nanoTime();
-				boolean interrupted = Thread.interrupted();
-				if (left <= 0 || interrupted) {
-					local.queue.remove(waiter);
-					if (interrupted) {
-						Thread.currentThread().interrupt();
-						throw new LockInterruptedException(key, new InterruptedException());
-					}
-					return NO_TURN;
-				}
-			}
-			LockSupport.parkNanos(local, left);
-		}
 	}
 
 	/**
@@ -502,7 +443,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * With {@code yieldFrom} at 0 or more, the waiter first waits for a wake-up signal
 	 * newer than that version (the release woke other processes).
 	 */
-	private void passTurn(LocalKey local, long yieldFrom) {
+	final void passTurn(LocalKey local, long yieldFrom) {
 		Waiter next;
 		synchronized (local) {
 			next = local.queue.poll();
@@ -513,58 +454,68 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			next.granted = true;
 			next.yieldFrom = yieldFrom;
 		}
-		LockSupport.unpark(next.thread);
+		wake(next);
 	}
 
-	/** Waits {@code nanos}; only an interrupt ends it sooner. */
-	private static void giveWay(String key, long nanos) {
-		long end = System.nanoTime() + nanos;
-		long left;
-		while ((left = end - System.nanoTime()) > 0) {
-			LockSupport.parkNanos(left);
-			if (Thread.interrupted()) {
-				Thread.currentThread().interrupt();
-				throw new LockInterruptedException(key, new InterruptedException());
-			}
+	/**
+	 * Tells a waiter that it has the turn: unparks its thread, or continues an
+	 * asynchronous acquisition on the timer thread (never inline, so that a chain of
+	 * releases and acquisitions does not grow the releasing thread's stack).
+	 */
+	private void wake(Waiter waiter) {
+		if (waiter.thread != null) {
+			LockSupport.unpark(waiter.thread);
+			return;
+		}
+		AsyncAcquisition<?> acquisition = Objects.requireNonNull(waiter.async);
+		LockGrant handOff = waiter.handOff;
+		long yieldFrom = waiter.yieldFrom;
+		this.asyncTimer.execute(() -> acquisition.onTurn(handOff, yieldFrom));
+	}
+
+	final void pendingAsync(AsyncAcquisition<?> acquisition) {
+		this.pendingAsync.add(acquisition);
+		if (this.closing) {
+			acquisition.registryClosed();
 		}
 	}
 
-	private static void awaitSignal(LocalKey local, String key, long version, long nanos) {
-		try {
-			local.awaitSignal(version, nanos);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new LockInterruptedException(key, ex);
-		}
+	final void doneAsync(AsyncAcquisition<?> acquisition) {
+		this.pendingAsync.remove(acquisition);
 	}
 
-	private @Nullable LockGrant acquireInStore(LocalKey local, String key, String storeKey, Duration lease,
-			long deadline) {
-		for (;;) {
-			long version = local.version();
-			long signals = this.heldAnswers.signals();
-			Attempt attempt = attempt(key, storeKey, lease);
-			if (attempt.grant() != null) {
-				this.heldAnswers.granted(storeKey);
-				return attempt.grant();
-			}
-			shareHeldAnswer(storeKey, attempt.retryAfterNanos(), signals);
-			long remaining = deadline - System.nanoTime();
-			if (remaining <= 0) {
-				return null;
-			}
-			awaitSignal(local, key, version, Math.min(attempt.retryAfterNanos(), remaining));
-		}
+	/** The timer of asynchronous acquisitions. */
+	final AsyncTimer asyncTimer() {
+		return this.asyncTimer;
 	}
 
-	private void release(Handle handle, Duration holdAtLeast) {
+	/**
+	 * Schedules {@code task} on the registry's timer thread ({@code user-lock-timer}),
+	 * the one that drives asynchronous acquisitions: for engines that bound an
+	 * asynchronous call in time. The task must not block.
+	 * @param task what to run
+	 * @param delayNanos after how long, in nanoseconds
+	 * @return the scheduled task, to cancel
+	 */
+	protected final ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+		return this.asyncTimer.schedule(task, delayNanos);
+	}
+
+	/**
+	 * Releases {@code handle}: the local state, then, unless a re-entrant hold remains or
+	 * a local waiter takes the lock over, the store. With {@code done}, nothing blocks
+	 * and {@code done} completes when the release is complete (for the opt-in engines
+	 * that do not await releases, when it is sent); without it the calling thread waits
+	 * as the engine's blocking release does.
+	 */
+	final void release(LocalHandle handle, Duration holdAtLeast, @Nullable CompletableFuture<Void> completion) {
 		LocalKey local = handle.local;
 		LockGrant grant = null;
 		long keepUntil = 0;
 		Waiter successor = null;
 		synchronized (local) {
 			if (handle.released) {
+				complete(completion);
 				return;
 			}
 			handle.released = true;
@@ -595,11 +546,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		if (grant == null || successor != null) {
 			try {
 				if (successor != null) {
-					LockSupport.unpark(successor.thread);
+					wake(successor);
 				}
 			}
 			finally {
 				unretain(local);
+				complete(completion);
 			}
 			return;
 		}
@@ -621,10 +573,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 						unretain(local);
 					}
 				}
+				complete(completion);
 			}
 
 			@Override
 			public void sent() {
+				complete(completion);
 				synchronized (local) {
 					if (!local.queue.isEmpty() || !this.done.compareAndSet(false, true)) {
 						return;
@@ -637,11 +591,22 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		};
 		try {
 			Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
-			releaseInStore(grant, keepFor, whenDone);
+			if (completion != null) {
+				releaseInStoreAsync(grant, keepFor, whenDone);
+			}
+			else {
+				releaseInStore(grant, keepFor, whenDone);
+			}
 		}
 		catch (RuntimeException | Error ex) {
 			whenDone.released(false);
 			throw ex;
+		}
+	}
+
+	private static void complete(@Nullable CompletableFuture<Void> completion) {
+		if (completion != null) {
+			completion.complete(null);
 		}
 	}
 
@@ -663,13 +628,13 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * Keeps the store's "held" answer for later no-wait calls when the engine shares
 	 * them.
 	 */
-	private void shareHeldAnswer(String storeKey, long validNanos, long signalsBefore) {
+	final void shareHeldAnswer(String storeKey, long validNanos, long signalsBefore) {
 		if (sharesHeldAnswers()) {
 			this.heldAnswers.share(storeKey, validNanos, signalsBefore);
 		}
 	}
 
-	private LocalKey retain(String storeKey) {
+	final LocalKey retain(String storeKey) {
 		return this.locals.compute(storeKey, (k, existing) -> {
 			LocalKey local = (existing != null) ? existing : new LocalKey(k);
 			local.users++;
@@ -677,7 +642,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		});
 	}
 
-	private void unretain(LocalKey local) {
+	final void unretain(LocalKey local) {
 		this.locals.computeIfPresent(local.storeKey, (k, existing) -> (--existing.users == 0) ? null : existing);
 	}
 
@@ -695,81 +660,6 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 			return LONGEST_NANOS;
 		}
 		return Math.min(duration.toNanos(), LONGEST_NANOS);
-	}
-
-	private final class Handle implements LockHandle {
-
-		final LocalKey local;
-
-		final LockGrant grant;
-
-		final String key;
-
-		/** Guarded by {@link #local}. */
-		boolean released;
-
-		Handle(LocalKey local, LockGrant grant, String key) {
-			this.local = local;
-			this.grant = grant;
-			this.key = key;
-		}
-
-		@Override
-		public String key() {
-			return this.key;
-		}
-
-		@Override
-		public long fencingToken() {
-			return this.grant.fencingToken();
-		}
-
-		@Override
-		public boolean isHeld() {
-			synchronized (this.local) {
-				if (this.released) {
-					return false;
-				}
-			}
-			return this.grant.isValid();
-		}
-
-		@Override
-		public void onLost(Consumer<LockHandle> callback) {
-			Objects.requireNonNull(callback, "callback");
-			this.grant.onLost(() -> callback.accept(this));
-		}
-
-		@Override
-		public void detachFromThread() {
-			synchronized (this.local) {
-				if (!this.released && this.local.holds == 1 && this.local.grant == this.grant) {
-					this.local.owner = null;
-					observer().lockDetached(this.grant, this.grant.observerContext());
-				}
-			}
-		}
-
-		@Override
-		public void release() {
-			AbstractLockRegistry.this.release(this, Duration.ZERO);
-		}
-
-		@Override
-		public void release(Duration holdAtLeast) {
-			AbstractLockRegistry.this.release(this, Objects.requireNonNull(holdAtLeast, "holdAtLeast"));
-		}
-
-		@Override
-		public void close() {
-			release();
-		}
-
-		@Override
-		public String toString() {
-			return "LockHandle[key=" + this.key + ", token=" + this.grant.fencingToken() + "]";
-		}
-
 	}
 
 }

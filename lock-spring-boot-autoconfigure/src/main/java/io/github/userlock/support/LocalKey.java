@@ -1,6 +1,8 @@
 package io.github.userlock.support;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -42,6 +44,9 @@ final class LocalKey {
 
 	private volatile long signals;
 
+	/** Asynchronous acquisitions waiting for the next signal; guarded by signalLock. */
+	private final List<Runnable> watchers = new ArrayList<>(0);
+
 	LocalKey(String storeKey) {
 		this.storeKey = storeKey;
 	}
@@ -51,10 +56,47 @@ final class LocalKey {
 	}
 
 	void signal() {
+		List<Runnable> woken = null;
 		this.signalLock.lock();
 		try {
 			this.signals++;
 			this.signalled.signalAll();
+			if (!this.watchers.isEmpty()) {
+				woken = new ArrayList<>(this.watchers);
+				this.watchers.clear();
+			}
+		}
+		finally {
+			this.signalLock.unlock();
+		}
+		if (woken != null) {
+			woken.forEach(Runnable::run);
+		}
+	}
+
+	/**
+	 * Runs {@code watcher} on the next signal, unless one came since {@code version}:
+	 * then returns {@code false} and does not keep it. The watcher must not block.
+	 */
+	boolean watch(long version, Runnable watcher) {
+		this.signalLock.lock();
+		try {
+			if (this.signals != version) {
+				return false;
+			}
+			this.watchers.add(watcher);
+			return true;
+		}
+		finally {
+			this.signalLock.unlock();
+		}
+	}
+
+	/** Forgets a watcher that no longer waits. */
+	void unwatch(Runnable watcher) {
+		this.signalLock.lock();
+		try {
+			this.watchers.remove(watcher);
 		}
 		finally {
 			this.signalLock.unlock();

@@ -5,11 +5,16 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A thread waiting for its turn on a key; fields guarded by the key's {@link LocalKey}.
+ * A thread, or an asynchronous acquisition, waiting for its turn on a key; fields guarded
+ * by the key's {@link LocalKey}.
  */
 final class Waiter {
 
-	final Thread thread;
+	/** The waiting thread, or {@code null} for an asynchronous acquisition. */
+	final @Nullable Thread thread;
+
+	/** The asynchronous acquisition, or {@code null} for a waiting thread. */
+	final @Nullable AsyncAcquisition<?> async;
 
 	final Duration lease;
 
@@ -22,6 +27,13 @@ final class Waiter {
 
 	Waiter(Thread thread, Duration lease) {
 		this.thread = thread;
+		this.async = null;
+		this.lease = lease;
+	}
+
+	Waiter(AsyncAcquisition<?> async, Duration lease) {
+		this.thread = null;
+		this.async = async;
 		this.lease = lease;
 	}
 

@@ -2,6 +2,7 @@ package io.github.userlock.aop;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.userlock.LockHandle;
@@ -30,6 +31,18 @@ class RecordingLockRegistry implements LockRegistry {
 	public Optional<LockHandle> tryAcquire(LockRequest request) {
 		this.requests.add(request);
 		return this.delegate.tryAcquire(request);
+	}
+
+	@Override
+	public CompletableFuture<LockHandle> acquireAsync(LockRequest request) {
+		this.requests.add(request);
+		return this.delegate.acquireAsync(request);
+	}
+
+	@Override
+	public CompletableFuture<Optional<LockHandle>> tryAcquireAsync(LockRequest request) {
+		this.requests.add(request);
+		return this.delegate.tryAcquireAsync(request);
 	}
 
 	@Override
