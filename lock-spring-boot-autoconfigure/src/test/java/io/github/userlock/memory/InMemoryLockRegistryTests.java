@@ -12,12 +12,12 @@ class InMemoryLockRegistryTests extends LockRegistryContractTests {
 	private final InMemoryLockRegistry registry = new InMemoryLockRegistry();
 
 	@Override
-	protected AbstractLockRegistry registry() {
+	public AbstractLockRegistry registry() {
 		return this.registry;
 	}
 
 	@Override
-	protected AbstractLockRegistry otherInstance() {
+	public AbstractLockRegistry otherInstance() {
 		return this.registry;
 	}
 

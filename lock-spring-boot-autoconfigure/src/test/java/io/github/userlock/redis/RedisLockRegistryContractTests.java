@@ -33,12 +33,12 @@ class RedisLockRegistryContractTests extends LockRegistryContractTests {
 	}
 
 	@Override
-	protected AbstractLockRegistry registry() {
+	public AbstractLockRegistry registry() {
 		return this.first;
 	}
 
 	@Override
-	protected AbstractLockRegistry otherInstance() {
+	public AbstractLockRegistry otherInstance() {
 		return this.second;
 	}
 

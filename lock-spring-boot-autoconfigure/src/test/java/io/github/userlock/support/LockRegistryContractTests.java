@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  * store (two application instances).
  */
 @Timeout(60)
-public abstract class LockRegistryContractTests {
+public abstract class LockRegistryContractTests implements AsyncLockRegistryContract {
 
 	/**
 	 * A new thread per task: a reused pool thread would re-enter a lock an earlier task
@@ -48,10 +48,10 @@ public abstract class LockRegistryContractTests {
 	};
 
 	/** The registry under test. */
-	protected abstract AbstractLockRegistry registry();
+	public abstract AbstractLockRegistry registry();
 
 	/** A registry acting as another instance of the application, on the same store. */
-	protected abstract AbstractLockRegistry otherInstance();
+	public abstract AbstractLockRegistry otherInstance();
 
 	@AfterEach
 	void stopThreads() throws InterruptedException {
