@@ -321,6 +321,9 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			catch (java.security.NoSuchAlgorithmException ex) {
 				randoms[i] = new SecureRandom();
 			}
+			// seeded now, when the class loads, not on an event loop by the first acquire
+			// (seeding reads the entropy source: a blocking file read)
+			randoms[i].nextBytes(new byte[1]);
 		}
 		return randoms;
 	}

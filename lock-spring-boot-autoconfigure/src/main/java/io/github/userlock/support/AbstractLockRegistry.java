@@ -470,7 +470,14 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 		AsyncAcquisition<?> acquisition = Objects.requireNonNull(waiter.async);
 		LockGrant handOff = waiter.handOff;
 		long yieldFrom = waiter.yieldFrom;
-		this.asyncTimer.execute(() -> acquisition.onTurn(handOff, yieldFrom));
+		this.asyncTimer.execute(() -> {
+			try {
+				acquisition.onTurn(handOff, yieldFrom);
+			}
+			catch (RuntimeException | Error ex) {
+				acquisition.unexpected(ex);
+			}
+		});
 	}
 
 	final void pendingAsync(AsyncAcquisition<?> acquisition) {

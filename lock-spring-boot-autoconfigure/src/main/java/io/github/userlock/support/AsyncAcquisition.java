@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class AsyncAcquisition<T> {
 
+	private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(AsyncAcquisition.class);
+
 	final CompletableFuture<T> future = new CompletableFuture<>();
 
 	private final AbstractLockRegistry registry;
@@ -170,6 +172,17 @@ final class AsyncAcquisition<T> {
 		tryStore();
 	}
 
+	/**
+	 * A step failed unexpectedly (a bug, or a blocking call refused by a tool such as
+	 * BlockHound): logged, and the caller told, rather than left waiting.
+	 */
+	void unexpected(Throwable failure) {
+		logger.warn("Asynchronous acquisition of lock '{}' failed unexpectedly", this.key, failure);
+		if (!this.future.isDone()) {
+			failWithTurn(failure);
+		}
+	}
+
 	/** Closes the acquisition because the registry closes. */
 	void registryClosed() {
 		this.future.completeExceptionally(new LockUnavailableException(this.key, "The lock registry is closed", null));
@@ -191,7 +204,14 @@ final class AsyncAcquisition<T> {
 			failWithTurn(ex);
 			return;
 		}
-		attempt.whenComplete((outcome, failure) -> answered(outcome, failure, version, signals));
+		attempt.whenComplete((outcome, failure) -> {
+			try {
+				answered(outcome, failure, version, signals);
+			}
+			catch (RuntimeException | Error ex) {
+				unexpected(ex);
+			}
+		});
 	}
 
 	private void answered(AbstractLockRegistry.@Nullable Attempt attempt, @Nullable Throwable failure, long version,
