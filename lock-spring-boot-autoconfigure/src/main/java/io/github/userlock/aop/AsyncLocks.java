@@ -147,7 +147,9 @@ final class AsyncLocks {
 				return null;
 			});
 		}
-		catch (RuntimeException ex) {
+		catch (RuntimeException | Error ex) {
+			// an Error too (e.g. a blocking call refused by BlockHound): the other
+			// releases still run
 			logger.warn("Releasing lock '{}' failed; its lease will end it", handle.key(), ex);
 			return CompletableFuture.completedFuture(null);
 		}
