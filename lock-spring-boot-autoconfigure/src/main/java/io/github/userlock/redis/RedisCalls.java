@@ -129,26 +129,12 @@ final class RedisCalls {
 	<T> CompletableFuture<T> callAsync(ReplicaAcknowledgement.@Nullable Pending replicaWait, RedisScript script,
 			ScriptOutputType type, @Nullable String key, long deadline, @Nullable Runnable afterFallback, String[] keys,
 			String... args) {
-		if (this.closed) {
-			return CompletableFuture
-				.failedFuture(new LockUnavailableException(key, "The lock registry is closed", null));
+		CompletableFuture<Connections> connections = connectionsAsync(key);
+		if (connections.isDone() && !connections.isCompletedExceptionally()) {
+			return send(connections.join(), replicaWait, script, type, key, deadline, true, afterFallback, keys, args);
 		}
-		CompletableFuture<Connections> current = this.connecting;
-		if (current == null || current.isCompletedExceptionally()) {
-			current = startConnecting(current);
-		}
-		if (current.isDone() && !current.isCompletedExceptionally()) {
-			return send(current.join(), replicaWait, script, type, key, deadline, true, afterFallback, keys, args);
-		}
-		return current.handle((connections, failure) -> {
-			if (failure != null) {
-				throw new LockUnavailableException(key,
-						"Cannot connect to Redis" + forKey(key) + ": " + rootReason(failure), unwrap(failure));
-			}
-			return connections;
-		})
-			.thenCompose((connections) -> this.<T>send(connections, replicaWait, script, type, key, deadline, true,
-					afterFallback, keys, args));
+		return connections.thenCompose((connected) -> this.<T>send(connected, replicaWait, script, type, key, deadline,
+				true, afterFallback, keys, args));
 	}
 
 	/**
@@ -156,6 +142,19 @@ final class RedisCalls {
 	 * fails with {@link LockUnavailableException} when it is closed or cannot connect.
 	 */
 	CompletableFuture<Void> whenConnected(@Nullable String key) {
+		CompletableFuture<Connections> connections = connectionsAsync(key);
+		if (connections.isDone() && !connections.isCompletedExceptionally()) {
+			return CONNECTED;
+		}
+		return connections.thenApply((connected) -> null);
+	}
+
+	/**
+	 * The connections without blocking: the completed future when connected, else one
+	 * that completes on connect or fails with {@link LockUnavailableException} (closed,
+	 * or the connect failed).
+	 */
+	private CompletableFuture<Connections> connectionsAsync(@Nullable String key) {
 		if (this.closed) {
 			return CompletableFuture
 				.failedFuture(new LockUnavailableException(key, "The lock registry is closed", null));
@@ -165,14 +164,14 @@ final class RedisCalls {
 			current = startConnecting(current);
 		}
 		if (current.isDone() && !current.isCompletedExceptionally()) {
-			return CONNECTED;
+			return current;
 		}
 		return current.handle((connections, failure) -> {
 			if (failure != null) {
 				throw new LockUnavailableException(key,
 						"Cannot connect to Redis" + forKey(key) + ": " + rootReason(failure), unwrap(failure));
 			}
-			return null;
+			return connections;
 		});
 	}
 
