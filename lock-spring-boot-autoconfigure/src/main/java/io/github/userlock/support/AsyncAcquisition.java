@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.userlock.LockConflictException;
 import io.github.userlock.LockHandle;
@@ -70,7 +71,8 @@ final class AsyncAcquisition<T> {
 	/** What ends the current wait early when the caller gives up. */
 	private volatile @Nullable Runnable pendingWake;
 
-	private volatile @Nullable ScheduledFuture<?> timer;
+	/** The wait-time deadline while queued for the turn. */
+	private volatile @Nullable ScheduledFuture<?> queueTimer;
 
 	private AsyncAcquisition(AbstractLockRegistry registry, LockRequest request, boolean optional) {
 		this.registry = registry;
@@ -140,7 +142,8 @@ final class AsyncAcquisition<T> {
 			conflict();
 		}
 		else {
-			this.timer = this.registry.asyncTimer().schedule(this::deadlineInQueue, this.deadline - System.nanoTime());
+			this.queueTimer = this.registry.asyncTimer()
+				.schedule(this::deadlineInQueue, this.deadline - System.nanoTime());
 		}
 	}
 
@@ -279,11 +282,14 @@ final class AsyncAcquisition<T> {
 	private void waitFor(long version, long nanos, Runnable next) {
 		LocalKey local = Objects.requireNonNull(this.local);
 		AtomicBoolean fired = new AtomicBoolean();
+		// this wait's own timer: once fired, the next step may already run a wait of its
+		// own, whose timer must not be cancelled by this one
+		AtomicReference<@Nullable ScheduledFuture<?>> ownTimer = new AtomicReference<>();
 		Runnable[] self = new Runnable[1];
 		Runnable wake = () -> {
 			if (fired.compareAndSet(false, true)) {
 				this.pendingWake = null;
-				cancelTimer();
+				cancel(ownTimer.get());
 				local.unwatch(self[0]);
 				this.registry.asyncTimer().execute(next);
 			}
@@ -294,9 +300,9 @@ final class AsyncAcquisition<T> {
 			wake.run();
 			return;
 		}
-		this.timer = this.registry.asyncTimer().schedule(wake, nanos);
+		ownTimer.set(this.registry.asyncTimer().schedule(wake, nanos));
 		if (fired.get()) {
-			cancelTimer();
+			cancel(ownTimer.get());
 		}
 		if (this.future.isDone()) {
 			// given up while the wait was set up
@@ -341,9 +347,12 @@ final class AsyncAcquisition<T> {
 	}
 
 	private void cancelTimer() {
-		ScheduledFuture<?> current = this.timer;
-		if (current != null) {
-			current.cancel(false);
+		cancel(this.queueTimer);
+	}
+
+	private static void cancel(@Nullable ScheduledFuture<?> timer) {
+		if (timer != null) {
+			timer.cancel(false);
 		}
 	}
 
