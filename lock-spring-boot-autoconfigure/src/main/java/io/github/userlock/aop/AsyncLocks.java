@@ -84,7 +84,7 @@ final class AsyncLocks {
 			return;
 		}
 		Duration remaining = (this.wait != null && index > 0)
-				? maxZero(this.wait.minusNanos(System.nanoTime() - this.start)) : this.wait;
+				? UserLockInterceptor.maxZero(this.wait.minusNanos(System.nanoTime() - this.start)) : this.wait;
 		CompletableFuture<LockHandle> step;
 		// observers (the loss WARN) name the method that holds the lock
 		java.lang.reflect.Method previous = LockCaller.set(this.operation.method());
@@ -157,10 +157,6 @@ final class AsyncLocks {
 
 	private static Throwable unwrap(Throwable failure) {
 		return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
-	}
-
-	private static Duration maxZero(Duration duration) {
-		return duration.isNegative() ? Duration.ZERO : duration;
 	}
 
 }

@@ -49,15 +49,13 @@ final class ReactorSupport {
 	static Mono<?> mono(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
 		return Mono.usingWhen(acquire(interceptor, operation, keys), (handles) -> Mono.from(proceed(invocation)),
-				release(interceptor, operation), (handles, error) -> release(interceptor, operation).apply(handles),
-				release(interceptor, operation));
+				release(operation), (handles, error) -> release(operation).apply(handles), release(operation));
 	}
 
 	static Flux<?> flux(UserLockInterceptor interceptor, MethodInvocation invocation, LockOperation operation,
 			List<String> keys) {
 		return Flux.usingWhen(acquire(interceptor, operation, keys), (handles) -> proceed(invocation),
-				release(interceptor, operation), (handles, error) -> release(interceptor, operation).apply(handles),
-				release(interceptor, operation));
+				release(operation), (handles, error) -> release(operation).apply(handles), release(operation));
 	}
 
 	/**
@@ -69,8 +67,7 @@ final class ReactorSupport {
 		return Mono.fromFuture(() -> interceptor.acquireAllAsync(operation, keys), false);
 	}
 
-	private static Function<List<LockHandle>, Publisher<?>> release(UserLockInterceptor interceptor,
-			LockOperation operation) {
+	private static Function<List<LockHandle>, Publisher<?>> release(LockOperation operation) {
 		Duration holdAtLeast = operation.holdAtLeast();
 		return (handles) -> Mono.fromFuture(() -> AsyncLocks.releaseAll(handles, holdAtLeast), true);
 	}

@@ -187,7 +187,7 @@ final class UserLockInterceptor implements MethodInterceptor {
 		}
 	}
 
-	private static Duration maxZero(Duration duration) {
+	static Duration maxZero(Duration duration) {
 		return duration.isNegative() ? Duration.ZERO : duration;
 	}
 

@@ -11,12 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 import io.github.userlock.LockConflictException;
-import io.github.userlock.LockException;
 import io.github.userlock.LockHandle;
-import io.github.userlock.LockInterruptedException;
 import io.github.userlock.LockListener;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.LockRequest;
