@@ -420,6 +420,32 @@ final class RedisCalls {
 	}
 
 	private Connections connect() {
+		try {
+			return connectOnce();
+		}
+		catch (IllegalStateException ex) {
+			if (!lostTheServersAnswer(ex)) {
+				throw ex;
+			}
+			// Lettuce drops the server's answer (WRONGPASS, NOAUTH) when the handshake
+			// fails before its connect listener runs; a second try usually shows it
+			logger.debug("Connecting again to learn why the first connection failed", ex);
+			return connectOnce();
+		}
+	}
+
+	private static boolean lostTheServersAnswer(Throwable failure) {
+		Throwable cause = failure;
+		for (int depth = 0; cause != null && depth < 20; depth++, cause = cause.getCause()) {
+			if (cause instanceof IllegalStateException
+					&& "RedisHandshakeHandler not registered".equals(cause.getMessage())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private Connections connectOnce() {
 		StatefulConnection<String, String> commands = null;
 		StatefulRedisPubSubConnection<String, String> pubSub = null;
 		try {
