@@ -1,22 +1,13 @@
 package io.github.userlock.redis;
 
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
-import io.github.userlock.LockInterruptedException;
 import io.github.userlock.LockRequest;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.support.AbstractLockRegistry;
@@ -28,8 +19,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link io.github.userlock.LockRegistry} whose locks are held in Redis, so that they
@@ -57,50 +46,30 @@ import org.slf4j.LoggerFactory;
  * The registry opens its own two connections from the given Lettuce client (commands and
  * Pub/Sub); it does not shut the client down. {@link #close()} closes the connections and
  * stops the watchdog.
+ *
+ * <p>
+ * Its parts, each in a file of its own: the key names ({@code RedisKeys}), owner tokens
+ * ({@code OwnerTokens}), the acquire script and the undo of an acquire given up on
+ * ({@code RedisAcquisitions}), the release script ({@code RedisReleases}), renewals
+ * ({@code LeaseWatchdog}), connections and bounded script calls ({@code RedisCalls},
+ * {@code CommandPipeline}); the local queue, hand-off and handles are
+ * {@link AbstractLockRegistry}'s.
  */
 public final class RedisLockRegistry extends AbstractLockRegistry {
 
-	private static final Logger logger = LoggerFactory.getLogger(RedisLockRegistry.class);
+	static final RedisScript ACQUIRE = RedisScript.load("acquire");
 
-	/**
-	 * Fencing counters and slot buckets: a constant number of extra keys, however many
-	 * keys are locked.
-	 */
-	static final int BUCKETS = 1024;
-
-	private static final int OWNER_LENGTH = 32;
-
-	/**
-	 * Fencing tokens reserved by each acquisition for hand-offs to local waiters, and so
-	 * the most hand-offs before the lock goes back through Redis, where other instances
-	 * get their turn.
-	 */
-	static final int HAND_OFFS = 16;
-
-	private static final RedisScript ACQUIRE = RedisScript.load("acquire");
-
-	private static final RedisScript RELEASE = RedisScript.load("release");
+	static final RedisScript RELEASE = RedisScript.load("release");
 
 	private static final RedisScript RENEW = RedisScript.load("renew");
 
 	private static final RedisScript PEEK = RedisScript.load("peek");
 
-	/**
-	 * Owner-token generators: a few DRBGs shared by all threads (picked by thread id), so
-	 * that a virtual thread per call does not seed a generator of its own, and tokens are
-	 * unguessable without the global lock and the read of /dev/urandom that the platform
-	 * default (NativePRNG) takes on every call.
-	 */
-	private static final SecureRandom[] RANDOMS = newRandoms(
-			Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) * 2);
-
-	private final String prefix;
+	private final RedisKeys keys;
 
 	private final String channel;
 
 	private final long timeoutNanos;
-
-	private final long recheckNanos;
 
 	private final ScheduledExecutorService scheduler;
 
@@ -108,31 +77,20 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private final LeaseWatchdog watchdog;
 
+	private final RedisAcquisitions acquisitions;
+
+	private final RedisReleases releases;
+
 	private volatile boolean closed;
 
 	private final boolean awaitRelease;
 
-	/** The opt-in WAIT behind every acquire ({@code lock.redis.min-replicas}). */
-	private final @Nullable ReplicaAcknowledgement replicaAck;
-
-	/**
-	 * Releases sent and not answered yet (release not awaited); {@link #close()} waits
-	 * until there are none.
-	 */
-	private final AtomicInteger releasesInFlight = new AtomicInteger();
-
-	private final ReentrantLock releasesLock = new ReentrantLock();
-
-	private final Condition noReleaseInFlight = this.releasesLock.newCondition();
-
 	private RedisLockRegistry(Builder builder) {
 		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
-		this.prefix = builder.keyPrefix;
+		this.keys = new RedisKeys(builder.keyPrefix);
 		this.channel = builder.keyPrefix + "released";
 		this.timeoutNanos = builder.commandTimeout.toNanos();
-		this.recheckNanos = builder.recheckInterval.toNanos();
 		this.awaitRelease = builder.awaitRelease;
-		this.replicaAck = replicaAcknowledgement(builder);
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
 			Thread thread = new Thread(runnable, "user-lock-watchdog");
 			thread.setDaemon(true);
@@ -142,6 +100,10 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
 				this::leaseLost, this::observer);
+		this.acquisitions = new RedisAcquisitions(this.calls, this.keys, this.watchdog, replicaAcknowledgement(builder),
+				this.timeoutNanos, builder.recheckInterval.toNanos(), this::schedule, this::isClosed, this::channelOf);
+		this.releases = new RedisReleases(this.calls, this.watchdog, this.awaitRelease, this.timeoutNanos,
+				this::schedule, this::lostBeforeRelease, this::channelOf);
 	}
 
 	private static @Nullable ReplicaAcknowledgement replicaAcknowledgement(Builder builder) {
@@ -175,7 +137,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * @return the key prefix
 	 */
 	public String getKeyPrefix() {
-		return this.prefix;
+		return this.keys.prefix();
 	}
 
 	/**
@@ -192,6 +154,11 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * @return the channel name
 	 */
 	public String getChannel() {
+		return this.channel;
+	}
+
+	/** The wake-up channel a release of {@code storeKey} publishes on. */
+	private String channelOf(String storeKey) {
 		return this.channel;
 	}
 
@@ -259,7 +226,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		if (this.closed) {
 			return;
 		}
-		awaitReleasesInFlight();
+		this.releases.awaitInFlight();
 		this.closed = true;
 		this.watchdog.stop();
 		this.scheduler.shutdownNow();
@@ -267,298 +234,59 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		super.close();
 	}
 
-	/** Waits, up to the command timeout, until every release sent has its answer. */
-	private void awaitReleasesInFlight() {
-		long left = this.timeoutNanos;
-		this.releasesLock.lock();
-		try {
-			while (this.releasesInFlight.get() > 0 && left > 0) {
-				left = this.noReleaseInFlight.awaitNanos(left);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		finally {
-			this.releasesLock.unlock();
-		}
-		int unanswered = this.releasesInFlight.get();
-		if (unanswered > 0) {
-			logger.warn("Closing the lock registry with {} releases unanswered", unanswered);
-		}
-	}
-
-	// ---- keys ----
-
 	@Override
 	protected String storeKey(String namespace, String key) {
-		int h = namespace.hashCode() * 31 + key.hashCode();
-		int bucket = (h ^ (h >>> 16)) & (BUCKETS - 1);
-		StringBuilder sb = new StringBuilder(this.prefix.length() + namespace.length() + key.length() + 8);
-		sb.append(this.prefix);
-		if (!namespace.isEmpty()) {
-			sb.append(namespace).append(':');
-		}
-		return sb.append('{').append(bucket).append("}:").append(key).toString();
+		return this.keys.storeKey(namespace, key);
 	}
 
-	/**
-	 * The fencing counter in the same slot as {@code storeKey}:
-	 * {@code <prefix>{<bucket>}}.
-	 */
-	private String fenceKey(String storeKey) {
-		int open = storeKey.indexOf('{', this.prefix.length());
-		int close = storeKey.indexOf('}', open);
-		return this.prefix + storeKey.substring(open, close + 1);
-	}
-
-	private static SecureRandom[] newRandoms(int count) {
-		SecureRandom[] randoms = new SecureRandom[count];
-		for (int i = 0; i < count; i++) {
-			try {
-				randoms[i] = SecureRandom.getInstance("DRBG");
-			}
-			catch (java.security.NoSuchAlgorithmException ex) {
-				randoms[i] = new SecureRandom();
-			}
-			// seeded now, when the class loads, not on an event loop by the first acquire
-			// (seeding reads the entropy source: a blocking file read)
-			randoms[i].nextBytes(new byte[1]);
-		}
-		return randoms;
-	}
-
-	@SuppressWarnings("deprecation") // Thread.getId(): threadId() is Java 19+
-	private static String newOwner() {
-		byte[] bytes = new byte[OWNER_LENGTH / 2];
-		long id = Thread.currentThread().getId();
-		RANDOMS[(int) (id ^ (id >>> 32)) & (RANDOMS.length - 1)].nextBytes(bytes);
-		return HexFormat.of().formatHex(bytes);
-	}
-
-	// ---- acquire / release ----
+	// ---- acquire / release: RedisAcquisitions, RedisReleases ----
 
 	@Override
 	protected Attempt attempt(String key, String storeKey, Duration lease) {
-		String owner = newOwner();
-		long leaseMillis = lease.toMillis();
-		long sentAt = System.nanoTime();
-		long deadline = sentAt + this.timeoutNanos;
-		AtomicBoolean abandoned = new AtomicBoolean();
-		CompletableFuture<Long> answer = null;
-		ReplicaAcknowledgement.Pending replicaWait = (this.replicaAck != null) ? this.replicaAck.pending() : null;
-		Long result;
-		try {
-			// after a NOSCRIPT fallback of an attempt given up on, the undo goes again,
-			// right behind the fallback
-			answer = this.calls.callAndWait(replicaWait, ACQUIRE, ScriptOutputType.INTEGER, key, deadline, true, () -> {
-				if (abandoned.get()) {
-					undo(storeKey, owner);
-				}
-			}, new String[] { storeKey, fenceKey(storeKey) }, owner, Long.toString(leaseMillis),
-					Integer.toString(HAND_OFFS));
-			result = this.calls.await(answer, deadline, key, true);
-		}
-		catch (LockUnavailableException | LockInterruptedException ex) {
-			if (answer != null) {
-				abandoned.set(true);
-				undo(storeKey, owner);
-			}
-			throw ex;
-		}
-		if (result > 0 && replicaWait != null) {
-			awaitReplicas(key, storeKey, owner, replicaWait, deadline);
-		}
-		return outcome(key, storeKey, owner, leaseMillis, sentAt, result);
+		return attemptOf(this.acquisitions.attempt(key, storeKey, lease));
 	}
 
-	/**
-	 * The acquire script's answer as an attempt: a grant (the fencing token) under
-	 * renewal from now, or how long to wait (the remaining lease, at most the recheck
-	 * interval).
-	 */
-	private Attempt outcome(String key, String storeKey, String owner, long leaseMillis, long sentAt, long result) {
-		if (result > 0) {
-			RedisLease redisLease = new RedisLease(storeKey, owner, leaseMillis, sentAt);
-			RedisGrant grant = new RedisGrant(key, redisLease, result, sentAt, HAND_OFFS);
-			redisLease.holder(grant);
-			this.watchdog.add(redisLease);
-			return Attempt.granted(grant);
-		}
-		long remainingLease = TimeUnit.MILLISECONDS.toNanos(-1 - result);
-		return Attempt.heldFor(Math.min(remainingLease + TimeUnit.MILLISECONDS.toNanos(1), this.recheckNanos));
-	}
-
-	/**
-	 * The acquire script sent without blocking; the same script, undo and replica check
-	 * as {@link #attempt}. The outcome fails within the command timeout; an acquire given
-	 * up on (that timeout, a Redis error, too few replicas) is undone right behind it on
-	 * the same connection, as in the blocking attempt. It is sent only once the registry
-	 * is connected, so that the undo can never overtake it.
-	 */
 	@Override
 	protected CompletableFuture<Attempt> attemptAsync(String key, String storeKey, Duration lease) {
-		String owner = newOwner();
-		long leaseMillis = lease.toMillis();
-		long sentAt = System.nanoTime();
-		long deadline = sentAt + this.timeoutNanos;
-		ReplicaAcknowledgement.Pending replicaWait = (this.replicaAck != null) ? this.replicaAck.pending() : null;
-		CompletableFuture<Attempt> outcome = new CompletableFuture<>();
-		AsyncAttempt state = new AsyncAttempt(storeKey, owner);
-		ScheduledFuture<?> timeout = schedule(() -> state.giveUp(outcome, this.calls.timedOut(key, null)),
-				this.timeoutNanos);
-		this.calls.whenConnected(key).thenCompose((connected) -> {
-			synchronized (state) {
-				if (state.abandoned) {
-					return CompletableFuture.<Long>failedFuture(this.calls.timedOut(key, null));
-				}
-				state.sent = true;
-				return this.calls.<Long>callAsync(replicaWait, ACQUIRE, ScriptOutputType.INTEGER, key, deadline,
-						state::afterFallback, new String[] { storeKey, fenceKey(storeKey) }, owner,
-						Long.toString(leaseMillis), Integer.toString(HAND_OFFS));
-			}
-		}).whenComplete((result, failure) -> {
-			if (failure != null) {
-				timeout.cancel(false);
-				state.giveUp(outcome, this.calls.failure(key, failure));
-			}
-			else if (result > 0 && replicaWait != null) {
-				replicaWait.answer().whenComplete((acknowledged, replicaFailure) -> {
-					timeout.cancel(false);
-					RuntimeException problem = (replicaFailure != null) ? this.calls.failure(key, replicaFailure)
-							: Objects.requireNonNull(this.replicaAck).check(key, acknowledged);
-					if (problem != null) {
-						state.giveUp(outcome, problem);
-					}
-					else {
-						granted(outcome, outcome(key, storeKey, owner, leaseMillis, sentAt, result));
-					}
-				});
-			}
-			else {
-				timeout.cancel(false);
-				granted(outcome, outcome(key, storeKey, owner, leaseMillis, sentAt, result));
-			}
-		});
-		return outcome;
+		return this.acquisitions.attemptAsync(key, storeKey, lease).thenApply(RedisLockRegistry::attemptOf);
 	}
 
-	/** Completes {@code outcome}, unless it timed out meanwhile (then undone already). */
-	private void granted(CompletableFuture<Attempt> outcome, Attempt attempt) {
-		if (!outcome.complete(attempt) && attempt.grant() instanceof RedisGrant grant) {
-			this.watchdog.remove(grant.lease);
-		}
+	private static Attempt attemptOf(RedisAcquisitions.Acquired acquired) {
+		return (acquired.grant() != null) ? Attempt.granted(acquired.grant())
+				: Attempt.heldFor(acquired.retryAfterNanos());
 	}
 
-	/** Whether an asynchronous acquire was sent and given up on; guarded by itself. */
-	private final class AsyncAttempt {
-
-		private final String storeKey;
-
-		private final String owner;
-
-		boolean sent;
-
-		boolean abandoned;
-
-		AsyncAttempt(String storeKey, String owner) {
-			this.storeKey = storeKey;
-			this.owner = owner;
-		}
-
-		/** Fails the outcome and, if the acquire went out, undoes it behind it. */
-		void giveUp(CompletableFuture<Attempt> outcome, RuntimeException failure) {
-			if (!outcome.completeExceptionally(failure)) {
-				return;
-			}
-			boolean undo;
-			synchronized (this) {
-				this.abandoned = true;
-				undo = this.sent;
-			}
-			if (undo) {
-				undo(this.storeKey, this.owner);
-			}
-		}
-
-		/** After an EVAL fallback of an acquire given up on, the undo goes again. */
-		void afterFallback() {
-			boolean undo;
-			synchronized (this) {
-				undo = this.abandoned;
-			}
-			if (undo) {
-				undo(this.storeKey, this.owner);
-			}
-		}
-
+	@Override
+	protected void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
+		this.releases.release(grant, keepFor, done(whenDone));
 	}
 
-	/**
-	 * Waits for the WAIT written behind the acquire; if fewer replicas than
-	 * {@code lock.redis.min-replicas} acknowledged it (or the answer does not come),
-	 * deletes the key again, waiting for that (bounded), and throws.
-	 */
-	private void awaitReplicas(String key, String storeKey, String owner, ReplicaAcknowledgement.Pending replicaWait,
-			long deadline) {
-		RuntimeException failure;
-		try {
-			long acknowledged = this.calls.await(replicaWait.answer(), deadline, key, true);
-			failure = Objects.requireNonNull(this.replicaAck).check(key, acknowledged);
-		}
-		catch (LockUnavailableException | LockInterruptedException ex) {
-			failure = ex;
-		}
-		if (failure == null) {
-			return;
-		}
-		CompletableFuture<Long> undone = undo(storeKey, owner);
-		if (undone != null) {
-			try {
-				this.calls.await(undone, System.nanoTime() + this.timeoutNanos, key, false);
-			}
-			catch (LockUnavailableException ex) {
-				logger.warn("Could not release lock '{}' after too few replicas acknowledged it; its lease ends it: {}",
-						key, this.calls.describe(ex));
-			}
-		}
-		throw failure;
+	@Override
+	protected void releaseInStoreAsync(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
+		this.releases.releaseAsync(grant, keepFor, done(whenDone));
 	}
 
-	/**
-	 * The caller was told the attempt failed, but Redis may still run it (it was sent;
-	 * the driver re-sends commands that were in flight when it reconnects, and a driver
-	 * timeout only drops the answer): queue the compare-and-delete of its owner token
-	 * right behind it on the same connection, so that whatever happens to the answer,
-	 * nothing stays locked for a caller that holds nothing. It deletes only a key that
-	 * holds this owner token.
-	 */
-	private @Nullable CompletableFuture<Long> undo(String storeKey, String owner) {
-		if (this.closed) {
-			return null;
-		}
-		try {
-			return this.calls
-				.<Long>call(RELEASE, ScriptOutputType.INTEGER, null, System.nanoTime() + this.timeoutNanos, false, null,
-						new String[] { storeKey }, owner, this.channel, "0")
-				.whenComplete((released, failure) -> {
-					if (failure != null) {
-						logger.debug("Could not undo an acquire given up on for {}; its lease ends it: {}", storeKey,
-								this.calls.describe(failure));
-					}
-				});
-		}
-		catch (RuntimeException ex) {
-			logger.debug("Could not undo an acquire given up on for {}; its lease ends it", storeKey, ex);
-			return null;
-		}
+	private static RedisReleases.Done done(ReleaseDone whenDone) {
+		return new RedisReleases.Done() {
+
+			@Override
+			public void released(boolean wokeOtherProcesses) {
+				whenDone.released(wokeOtherProcesses);
+			}
+
+			@Override
+			public void sent() {
+				whenDone.sent();
+			}
+
+		};
 	}
 
 	/**
 	 * Hands a held lock to a waiting thread of this process without a round trip: same
 	 * owner token and lease in Redis, the next of the tokens the acquire reserved. Only
-	 * while the lease is fresh, for the same lease time, and at most {@value #HAND_OFFS}
-	 * times in a row.
+	 * while the lease is fresh, for the same lease time, and at most
+	 * {@value RedisAcquisitions#HAND_OFFS} times in a row.
 	 */
 	@Override
 	protected @Nullable LockGrant handOff(LockGrant grant, Duration lease) {
@@ -588,119 +316,6 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private CompletableFuture<List<Object>> renew(String[] keys, String[] args, long sentAt) {
 		return this.calls.call(RENEW, ScriptOutputType.MULTI, null, sentAt + this.timeoutNanos, false, null, keys,
 				args);
-	}
-
-	/**
-	 * Sends the compare-and-delete and, unless {@code awaitRelease} is off, waits for the
-	 * answer. A lock lost meanwhile is logged and counted, never thrown, so with it off
-	 * the caller need not wait: any later acquire from this process runs after the
-	 * release on the same connection.
-	 */
-	@Override
-	protected void releaseInStore(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
-		RedisGrant redisGrant = (RedisGrant) grant;
-		this.watchdog.remove(redisGrant.lease);
-		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
-		CompletableFuture<Long> result;
-		try {
-			result = this.calls.call(RELEASE, ScriptOutputType.INTEGER, grant.key(),
-					System.nanoTime() + this.timeoutNanos, this.awaitRelease, null, new String[] { grant.storeKey() },
-					redisGrant.lease.owner, this.channel, Long.toString(keepMillis));
-		}
-		catch (LockUnavailableException ex) {
-			releaseFailed(grant, ex);
-			whenDone.released(false);
-			return;
-		}
-		if (this.awaitRelease) {
-			// wait here, bounded like every call; no timer task per release
-			Long released = null;
-			Throwable failure = null;
-			try {
-				released = this.calls.await(result, System.nanoTime() + this.timeoutNanos, grant.key(), false);
-			}
-			catch (LockUnavailableException ex) {
-				failure = ex;
-			}
-			released(grant, released, failure, whenDone);
-			return;
-		}
-		whenDone.sent();
-		// no timer per release: the answer, or the failure Lettuce reports (disconnect,
-		// its command timeout), is applied when it comes
-		this.releasesInFlight.incrementAndGet();
-		result.whenComplete((released, failure) -> {
-			try {
-				released(grant, released, failure, whenDone);
-			}
-			finally {
-				if (this.releasesInFlight.decrementAndGet() == 0) {
-					this.releasesLock.lock();
-					try {
-						this.noReleaseInFlight.signalAll();
-					}
-					finally {
-						this.releasesLock.unlock();
-					}
-				}
-			}
-		});
-	}
-
-	/**
-	 * The release without blocking: the same script as {@link #releaseInStore};
-	 * {@code whenDone} is called with the answer, or with a failure after the command
-	 * timeout. With releases not awaited (opt-in) it is {@link #releaseInStore}, which
-	 * does not block then.
-	 */
-	@Override
-	protected void releaseInStoreAsync(LockGrant grant, Duration keepFor, ReleaseDone whenDone) {
-		if (!this.awaitRelease) {
-			releaseInStore(grant, keepFor, whenDone);
-			return;
-		}
-		RedisGrant redisGrant = (RedisGrant) grant;
-		this.watchdog.remove(redisGrant.lease);
-		long keepMillis = (keepFor.isZero()) ? 0 : Math.max(1, keepFor.toMillis());
-		CompletableFuture<Long> result = this.calls.callAsync(null, RELEASE, ScriptOutputType.INTEGER, grant.key(),
-				System.nanoTime() + this.timeoutNanos, null, new String[] { grant.storeKey() }, redisGrant.lease.owner,
-				this.channel, Long.toString(keepMillis));
-		AtomicBoolean answered = new AtomicBoolean();
-		ScheduledFuture<?> timeout = schedule(() -> {
-			if (answered.compareAndSet(false, true)) {
-				released(grant, null, this.calls.timedOut(grant.key(), null), whenDone);
-			}
-		}, this.timeoutNanos);
-		result.whenComplete((released, failure) -> {
-			if (answered.compareAndSet(false, true)) {
-				timeout.cancel(false);
-				released(grant, released, failure, whenDone);
-			}
-		});
-	}
-
-	/**
-	 * Applies the answer to a release: lost-before-release, failure log, then the local
-	 * turn.
-	 */
-	private void released(LockGrant grant, @Nullable Long released, @Nullable Throwable failure, ReleaseDone whenDone) {
-		try {
-			if (failure != null) {
-				releaseFailed(grant, failure);
-			}
-			else if (released != null && released == 0) {
-				lostBeforeRelease(grant);
-			}
-		}
-		finally {
-			// 2: other processes waited and were woken by the release
-			whenDone.released(failure == null && released != null && released == 2);
-		}
-	}
-
-	private void releaseFailed(LockGrant grant, Throwable failure) {
-		logger.warn("Could not release lock '{}': {}. It stays locked until its lease runs out.", grant.key(),
-				this.calls.describe(failure));
 	}
 
 	/**

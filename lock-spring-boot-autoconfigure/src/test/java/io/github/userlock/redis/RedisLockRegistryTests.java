@@ -238,7 +238,7 @@ class RedisLockRegistryTests {
 		// of users
 		// (the last releases may still be on their way)
 		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-			assertThat(redis.server().keyCount()).isLessThanOrEqualTo(RedisLockRegistry.BUCKETS);
+			assertThat(redis.server().keyCount()).isLessThanOrEqualTo(RedisKeys.BUCKETS);
 			assertThat(admin().keys("user-lock:*}:*")).isEmpty();
 		});
 	}
