@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import io.micrometer.observation.Observation;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -39,11 +40,19 @@ final class ReactorCallObservation {
 		return result;
 	}
 
+	/**
+	 * {@code source} stopping {@code observation} when it ends, with the observation in
+	 * its Reactor {@code Context} as the current one (Micrometer's key): the lock's
+	 * acquire and the method's own publisher see {@code lock.call} as their parent, on
+	 * whatever thread the lock is granted (with Reactor's automatic context propagation,
+	 * as a thread-local too).
+	 */
 	private static <T> Flux<T> observed(Publisher<T> source, Observation observation) {
 		AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
 		return Flux.from(source)
 			.doOnError(failure::set)
-			.doFinally((signal) -> LockCallObservationInterceptor.stop(observation, failure.get()));
+			.doFinally((signal) -> LockCallObservationInterceptor.stop(observation, failure.get()))
+			.contextWrite((context) -> context.put(ObservationThreadLocalAccessor.KEY, observation));
 	}
 
 	/**
