@@ -27,7 +27,6 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.pubsub.RedisPubSubListener;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,9 +59,7 @@ final class RedisCalls {
 
 	private final long timeoutNanos;
 
-	private final String channel;
-
-	private final RedisPubSubListener<String, String> wakeUps;
+	private final WakeUpChannel wakeUps;
 
 	private final ScheduledExecutorService scheduler;
 
@@ -77,12 +74,10 @@ final class RedisCalls {
 	/** Set while a SCRIPT LOAD after NOSCRIPT is in flight, so a burst sends one. */
 	private final AtomicBoolean reloading = new AtomicBoolean();
 
-	RedisCalls(AbstractRedisClient client, Duration commandTimeout, String channel,
-			RedisPubSubListener<String, String> wakeUps, ScheduledExecutorService scheduler,
-			List<RedisScript> scripts) {
+	RedisCalls(AbstractRedisClient client, Duration commandTimeout, WakeUpChannel wakeUps,
+			ScheduledExecutorService scheduler, List<RedisScript> scripts) {
 		this.client = client;
 		this.timeoutNanos = commandTimeout.toNanos();
-		this.channel = channel;
 		this.wakeUps = wakeUps;
 		this.scheduler = scheduler;
 		this.scripts = List.copyOf(scripts);
@@ -466,8 +461,7 @@ final class RedisCalls {
 				throw new IllegalStateException("Unsupported Lettuce client " + this.client.getClass().getName());
 			}
 			loadScripts(scripting);
-			pubSub.addListener(this.wakeUps);
-			pubSub.async().subscribe(this.channel).get(this.timeoutNanos, TimeUnit.NANOSECONDS);
+			this.wakeUps.subscribe(pubSub, this.timeoutNanos);
 			CommandPipeline pipeline = new CommandPipeline(commands, !isCluster(), this.scheduler);
 			Connections connections = new Connections(commands, scripting, pubSub, pipeline);
 			commands.addListener(new Reconnected(connections));

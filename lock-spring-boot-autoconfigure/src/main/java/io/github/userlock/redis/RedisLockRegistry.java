@@ -17,7 +17,6 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,11 +48,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Its parts, each in a file of its own: the key names ({@code RedisKeys}), owner tokens
- * ({@code OwnerTokens}), the acquire script and the undo of an acquire given up on
- * ({@code RedisAcquisitions}), the release script ({@code RedisReleases}), renewals
- * ({@code LeaseWatchdog}), connections and bounded script calls ({@code RedisCalls},
- * {@code CommandPipeline}); the local queue, hand-off and handles are
- * {@link AbstractLockRegistry}'s.
+ * ({@code OwnerTokens}), the wake-up subscription ({@code WakeUpChannel}), the acquire
+ * script and the undo of an acquire given up on ({@code RedisAcquisitions}), the release
+ * script ({@code RedisReleases}), renewals ({@code LeaseWatchdog}), connections and
+ * bounded script calls ({@code RedisCalls}, {@code CommandPipeline}); the local queue,
+ * hand-off and handles are {@link AbstractLockRegistry}'s.
  */
 public final class RedisLockRegistry extends AbstractLockRegistry {
 
@@ -67,7 +66,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private final RedisKeys keys;
 
-	private final String channel;
+	private final WakeUpChannel wakeUps;
 
 	private final long timeoutNanos;
 
@@ -88,7 +87,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private RedisLockRegistry(Builder builder) {
 		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
 		this.keys = new RedisKeys(builder.keyPrefix);
-		this.channel = builder.keyPrefix + "released";
+		this.wakeUps = new WakeUpChannel(builder.keyPrefix, this::signal, this::signalAll);
 		this.timeoutNanos = builder.commandTimeout.toNanos();
 		this.awaitRelease = builder.awaitRelease;
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
@@ -96,14 +95,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			thread.setDaemon(true);
 			return thread;
 		});
-		this.calls = new RedisCalls(builder.client, builder.commandTimeout, this.channel, new WakeUpListener(),
-				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW, PEEK));
+		this.calls = new RedisCalls(builder.client, builder.commandTimeout, this.wakeUps, this.scheduler,
+				List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
 				this::leaseLost, this::observer);
 		this.acquisitions = new RedisAcquisitions(this.calls, this.keys, this.watchdog, replicaAcknowledgement(builder),
-				this.timeoutNanos, builder.recheckInterval.toNanos(), this::schedule, this::isClosed, this::channelOf);
+				this.timeoutNanos, builder.recheckInterval.toNanos(), this::schedule, this::isClosed,
+				this.wakeUps::channel);
 		this.releases = new RedisReleases(this.calls, this.watchdog, this.awaitRelease, this.timeoutNanos,
-				this::schedule, this::lostBeforeRelease, this::channelOf);
+				this::schedule, this::lostBeforeRelease, this.wakeUps::channel);
 	}
 
 	private static @Nullable ReplicaAcknowledgement replicaAcknowledgement(Builder builder) {
@@ -154,12 +154,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	 * @return the channel name
 	 */
 	public String getChannel() {
-		return this.channel;
-	}
-
-	/** The wake-up channel a release of {@code storeKey} publishes on. */
-	private String channelOf(String storeKey) {
-		return this.channel;
+		return this.wakeUps.name();
 	}
 
 	/**
@@ -316,24 +311,6 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private CompletableFuture<List<Object>> renew(String[] keys, String[] args, long sentAt) {
 		return this.calls.call(RENEW, ScriptOutputType.MULTI, null, sentAt + this.timeoutNanos, false, null, keys,
 				args);
-	}
-
-	/**
-	 * Wakes the local waiter of a released key; after a (re)subscription wakes all, as
-	 * messages may be lost.
-	 */
-	private final class WakeUpListener extends RedisPubSubAdapter<String, String> {
-
-		@Override
-		public void message(String channel, String message) {
-			signal(message);
-		}
-
-		@Override
-		public void subscribed(String channel, long count) {
-			signalAll();
-		}
-
 	}
 
 	/** Builds a {@link RedisLockRegistry}; every setting has a default. */
