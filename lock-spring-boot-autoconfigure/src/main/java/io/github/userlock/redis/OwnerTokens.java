@@ -49,9 +49,8 @@ final class OwnerTokens {
 			catch (NoSuchAlgorithmException ex) {
 				randoms[i] = new SecureRandom();
 			}
-			// seeded now, when the class loads (seed()), not on an event loop by the
-			// first acquire
-			// (seeding reads the entropy source: a blocking file read)
+			// seeded when the class loads (see seed()), not by the first acquire on an
+			// event loop: seeding reads the entropy source, a blocking file read
 			randoms[i].nextBytes(new byte[1]);
 		}
 		return randoms;
