@@ -59,7 +59,7 @@ final class RedisCalls {
 
 	private final long timeoutNanos;
 
-	private final WakeUpChannel wakeUps;
+	private final WakeUpChannels wakeUps;
 
 	private final ScheduledExecutorService scheduler;
 
@@ -74,7 +74,7 @@ final class RedisCalls {
 	/** Set while a SCRIPT LOAD after NOSCRIPT is in flight, so a burst sends one. */
 	private final AtomicBoolean reloading = new AtomicBoolean();
 
-	RedisCalls(AbstractRedisClient client, Duration commandTimeout, WakeUpChannel wakeUps,
+	RedisCalls(AbstractRedisClient client, Duration commandTimeout, WakeUpChannels wakeUps,
 			ScheduledExecutorService scheduler, List<RedisScript> scripts) {
 		this.client = client;
 		this.timeoutNanos = commandTimeout.toNanos();
@@ -461,7 +461,7 @@ final class RedisCalls {
 				throw new IllegalStateException("Unsupported Lettuce client " + this.client.getClass().getName());
 			}
 			loadScripts(scripting);
-			this.wakeUps.subscribe(pubSub, this.timeoutNanos);
+			this.wakeUps.subscribe(this.client, commands, pubSub);
 			CommandPipeline pipeline = new CommandPipeline(commands, !isCluster(), this.scheduler);
 			Connections connections = new Connections(commands, scripting, pubSub, pipeline);
 			commands.addListener(new Reconnected(connections));
@@ -505,6 +505,7 @@ final class RedisCalls {
 	/** Closes the connections (the client stays open: it is the application's). */
 	void close() {
 		this.closed = true;
+		this.wakeUps.close();
 		CompletableFuture<Connections> current = this.connecting;
 		if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
 			current.join().close();

@@ -48,7 +48,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Its parts, each in a file of its own: the key names ({@code RedisKeys}), owner tokens
- * ({@code OwnerTokens}), the wake-up subscription ({@code WakeUpChannel}), the acquire
+ * ({@code OwnerTokens}), the wake-up subscription ({@code WakeUpChannels}), the acquire
  * script and the undo of an acquire given up on ({@code RedisAcquisitions}), the release
  * script ({@code RedisReleases}), renewals ({@code LeaseWatchdog}), connections and
  * bounded script calls ({@code RedisCalls}, {@code CommandPipeline}); the local queue,
@@ -66,7 +66,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private final RedisKeys keys;
 
-	private final WakeUpChannel wakeUps;
+	private final WakeUpChannels wakeUps;
 
 	private final long timeoutNanos;
 
@@ -87,7 +87,6 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	private RedisLockRegistry(Builder builder) {
 		super(builder.defaultWaitTime, builder.defaultLeaseTime, builder.maxKeyLength);
 		this.keys = new RedisKeys(builder.keyPrefix);
-		this.wakeUps = new WakeUpChannel(builder.keyPrefix, this::signal, this::signalAll);
 		this.timeoutNanos = builder.commandTimeout.toNanos();
 		this.awaitRelease = builder.awaitRelease;
 		this.scheduler = Executors.newSingleThreadScheduledExecutor((runnable) -> {
@@ -95,6 +94,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 			thread.setDaemon(true);
 			return thread;
 		});
+		this.wakeUps = new WakeUpChannels(builder.keyPrefix, this::signal, this::signalAll, this.scheduler,
+				this.timeoutNanos);
 		this.calls = new RedisCalls(builder.client, builder.commandTimeout, this.wakeUps, this.scheduler,
 				List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
@@ -150,8 +151,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 	}
 
 	/**
-	 * The Pub/Sub channel on which releases that had waiters are announced.
-	 * @return the channel name
+	 * The global Pub/Sub channel on which releases that had waiters are announced. On a
+	 * Redis Cluster whose masters all run Redis 7.0 or later (and allow INFO, SSUBSCRIBE
+	 * and SPUBLISH), releases use sharded Pub/Sub instead: one channel per bucket,
+	 * {@code <prefix>{<bucket>}released}, in the lock key's slot; this channel is still
+	 * subscribed there, for releases of registries that use it.
+	 * @return the global channel name
 	 */
 	public String getChannel() {
 		return this.wakeUps.name();

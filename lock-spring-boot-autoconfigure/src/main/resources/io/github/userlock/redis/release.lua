@@ -1,6 +1,8 @@
 -- Releases the lock only if it is still ours (compare-and-delete) and wakes waiters if any.
 -- KEYS[1] the lock key
 -- ARGV[1] the owner token, ARGV[2] the wake-up channel, ARGV[3] keep the key for this many ms (0: delete now)
+-- A channel with a hash tag ('{') is the key's sharded bucket channel (Redis 7 cluster, same slot): SPUBLISH on
+-- this node. Its failure (an ACL changed since connect) must not fail the release, which already happened.
 -- Returns 1 when the lock was ours (2 when waiters were woken), 0 when it had expired or belongs to
 -- someone else (left untouched).
 local v = redis.call('GET', KEYS[1])
@@ -15,7 +17,11 @@ else
   redis.call('DEL', KEYS[1])
 end
 if #v > 32 then
-  redis.call('PUBLISH', ARGV[2], KEYS[1])
+  if string.find(ARGV[2], '{', 1, true) then
+    redis.pcall('SPUBLISH', ARGV[2], KEYS[1])
+  else
+    redis.call('PUBLISH', ARGV[2], KEYS[1])
+  end
   return 2
 end
 return 1
