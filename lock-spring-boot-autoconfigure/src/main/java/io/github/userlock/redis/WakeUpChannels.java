@@ -320,17 +320,23 @@ final class WakeUpChannels {
 				if (this.closed || !this.sharded || pubSub == null || !pubSub.isOpen()) {
 					return;
 				}
-				pubSub.async().ssubscribe(channel).whenComplete((ok, failure) -> {
-					if (failure != null) {
-						logger.debug("Could not subscribe to the wake-up channel {} again, retrying: {}", channel,
-								failure.getMessage());
-						RedisClusterClient client = this.clusterClient;
-						if (client != null && String.valueOf(failure.getMessage()).contains("MOVED")) {
-							client.refreshPartitionsAsync();
+				// bounded: an attempt that never answers is made again
+				pubSub.async()
+					.ssubscribe(channel)
+					.toCompletableFuture()
+					.orTimeout(this.timeoutNanos, TimeUnit.NANOSECONDS)
+					.whenComplete((ok, failure) -> {
+						if (failure != null) {
+							logger.debug("Could not subscribe to the wake-up channel {} again, retrying: {}", channel,
+									failure.getMessage());
+							RedisClusterClient client = this.clusterClient;
+							if (client != null && String.valueOf(failure.getMessage()).contains("MOVED")) {
+								client.refreshPartitionsAsync();
+							}
+							resubscribe(channel,
+									Math.min(RETRY_MAX_MILLIS, Math.max(RETRY_MIN_MILLIS, delayMillis * 2)));
 						}
-						resubscribe(channel, Math.min(RETRY_MAX_MILLIS, Math.max(RETRY_MIN_MILLIS, delayMillis * 2)));
-					}
-				});
+					});
 			}, delayMillis, TimeUnit.MILLISECONDS);
 		}
 		catch (RejectedExecutionException ex) {
