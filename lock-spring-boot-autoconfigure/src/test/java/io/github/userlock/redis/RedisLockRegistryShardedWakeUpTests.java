@@ -251,7 +251,7 @@ class RedisLockRegistryShardedWakeUpTests {
 	/** How many bucket channels hash to the slots {@code node} owns. */
 	private static long ownedBuckets(RedisServer node) {
 		long count = 0;
-		for (int bucket = 0; bucket < RedisLockRegistry.BUCKETS; bucket++) {
+		for (int bucket = 0; bucket < RedisKeys.BUCKETS; bucket++) {
 			if (rig.owner(SlotHash.getSlot("user-lock:{" + bucket + "}released")) == node) {
 				count++;
 			}
