@@ -317,7 +317,14 @@ final class WakeUpChannels {
 		try {
 			this.scheduler.schedule(() -> {
 				StatefulRedisClusterPubSubConnection<String, String> pubSub = this.clusterPubSub;
-				if (this.closed || !this.sharded || pubSub == null || !pubSub.isOpen()) {
+				if (this.closed || !this.sharded || pubSub == null) {
+					return;
+				}
+				if (!pubSub.isOpen()) {
+					// the connection's default node is reconnecting too (a CLIENT KILL, a
+					// restart); a command sent now would wait in its buffer or fail: come
+					// back once it may be up again
+					resubscribe(channel, nextDelay(delayMillis));
 					return;
 				}
 				// bounded: an attempt that never answers is made again
@@ -333,8 +340,12 @@ final class WakeUpChannels {
 							if (client != null && String.valueOf(failure.getMessage()).contains("MOVED")) {
 								client.refreshPartitionsAsync();
 							}
-							resubscribe(channel,
-									Math.min(RETRY_MAX_MILLIS, Math.max(RETRY_MIN_MILLIS, delayMillis * 2)));
+							resubscribe(channel, nextDelay(delayMillis));
+						}
+						else {
+							// the slot may live on a node this registry did not know at
+							// connect
+							watchNodeOf(pubSub, channel);
 						}
 					});
 			}, delayMillis, TimeUnit.MILLISECONDS);
@@ -342,6 +353,27 @@ final class WakeUpChannels {
 		catch (RejectedExecutionException ex) {
 			// the registry is closing
 		}
+	}
+
+	/**
+	 * Watches the reconnects of the Pub/Sub connection to the node that owns
+	 * {@code channel}'s slot now, unless watched already; never blocks (runs on a Netty
+	 * thread).
+	 */
+	private void watchNodeOf(StatefulRedisClusterPubSubConnection<String, String> pubSub, String channel) {
+		RedisClusterNode owner = pubSub.getPartitions().getPartitionBySlot(SlotHash.getSlot(channel));
+		if (owner == null || owner.getUri() == null) {
+			return;
+		}
+		pubSub.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort()).thenAccept((node) -> {
+			if (this.watched.add(node)) {
+				node.addListener(new NodeReconnected());
+			}
+		});
+	}
+
+	private static long nextDelay(long delayMillis) {
+		return Math.min(RETRY_MAX_MILLIS, Math.max(RETRY_MIN_MILLIS, delayMillis * 2));
 	}
 
 	/** Wakes every waiter from the scheduler, once for a burst of confirmations. */
