@@ -106,8 +106,7 @@ final class RedisAcquisitions {
 						if (abandoned.get()) {
 							undo(storeKey, owner);
 						}
-					}, new String[] { storeKey, this.keys.fenceKey(storeKey) }, owner, Long.toString(leaseMillis),
-					Integer.toString(HAND_OFFS));
+					}, acquireKeys(storeKey), acquireArgs(owner, leaseMillis));
 			result = this.calls.await(answer, deadline, key, true);
 		}
 		catch (LockUnavailableException | LockInterruptedException ex) {
@@ -121,6 +120,18 @@ final class RedisAcquisitions {
 			awaitReplicas(key, storeKey, owner, replicaWait, deadline);
 		}
 		return outcome(key, storeKey, owner, leaseMillis, sentAt, result);
+	}
+
+	/** The acquire script's keys: the lock key and its bucket's fencing counter. */
+	private String[] acquireKeys(String storeKey) {
+		return new String[] { storeKey, this.keys.fenceKey(storeKey) };
+	}
+
+	/**
+	 * The acquire script's arguments: owner token, lease, tokens reserved for hand-offs.
+	 */
+	private static String[] acquireArgs(String owner, long leaseMillis) {
+		return new String[] { owner, Long.toString(leaseMillis), Integer.toString(HAND_OFFS) };
 	}
 
 	/**
@@ -163,8 +174,7 @@ final class RedisAcquisitions {
 				}
 				state.sent = true;
 				return this.calls.<Long>callAsync(replicaWait, RedisLockRegistry.ACQUIRE, ScriptOutputType.INTEGER, key,
-						deadline, state::afterFallback, new String[] { storeKey, this.keys.fenceKey(storeKey) }, owner,
-						Long.toString(leaseMillis), Integer.toString(HAND_OFFS));
+						deadline, state::afterFallback, acquireKeys(storeKey), acquireArgs(owner, leaseMillis));
 			}
 		}).whenComplete((result, failure) -> {
 			if (failure != null) {
