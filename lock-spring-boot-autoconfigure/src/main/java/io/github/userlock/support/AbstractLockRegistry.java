@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -69,6 +68,8 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	final HeldAnswers heldAnswers = new HeldAnswers();
 
 	private final BlockingAcquisition blocking = new BlockingAcquisition(this);
+
+	private final HandleRelease releasing = new HandleRelease(this);
 
 	/** Drives asynchronous acquisitions: created on first use. */
 	private final AsyncTimer asyncTimer = new AsyncTimer();
@@ -459,7 +460,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	 * asynchronous acquisition on the timer thread (never inline, so that a chain of
 	 * releases and acquisitions does not grow the releasing thread's stack).
 	 */
-	private void wake(Waiter waiter) {
+	final void wake(Waiter waiter) {
 		if (waiter.thread != null) {
 			LockSupport.unpark(waiter.thread);
 			return;
@@ -506,112 +507,12 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	}
 
 	/**
-	 * Releases {@code handle}: the local state, then, unless a re-entrant hold remains or
-	 * a local waiter takes the lock over, the store. With {@code done}, nothing blocks
-	 * and {@code done} completes when the release is complete (for the opt-in engines
-	 * that do not await releases, when it is sent); without it the calling thread waits
-	 * as the engine's blocking release does.
+	 * Releases {@code handle} ({@link HandleRelease}). With {@code completion}, nothing
+	 * blocks and it completes when the release is complete; without it the calling thread
+	 * waits as the engine's blocking release does.
 	 */
 	final void release(LocalHandle handle, Duration holdAtLeast, @Nullable CompletableFuture<Void> completion) {
-		LocalKey local = handle.local;
-		LockGrant grant = null;
-		long keepUntil = 0;
-		Waiter successor = null;
-		synchronized (local) {
-			if (handle.released) {
-				complete(completion);
-				return;
-			}
-			handle.released = true;
-			if (!holdAtLeast.isZero() && !holdAtLeast.isNegative()) {
-				local.keepUntilNanos = Math.max(local.keepUntilNanos,
-						handle.grant.acquiredAtNanos() + boundedNanos(holdAtLeast));
-			}
-			if (--local.holds == 0) {
-				grant = local.grant;
-				keepUntil = local.keepUntilNanos;
-				local.owner = null;
-				local.grant = null;
-				Waiter next = local.queue.peek();
-				if (next != null && keepUntil - System.nanoTime() <= 0 && grant.isValid()) {
-					LockGrant handed = handOff(grant, next.lease);
-					if (handed != null) {
-						local.queue.poll();
-						next.granted = true;
-						next.handOff = handed;
-						successor = next;
-					}
-				}
-			}
-		}
-		if (grant != null) {
-			this.observer.lockReleased(grant, grant.observerContext());
-		}
-		if (grant == null || successor != null) {
-			try {
-				if (successor != null) {
-					wake(successor);
-				}
-			}
-			finally {
-				unretain(local);
-				complete(completion);
-			}
-			return;
-		}
-		long versionAtRelease = local.version();
-		ReleaseDone whenDone = new ReleaseDone() {
-
-			/**
-			 * Set once the turn is passed and the local state let go, by either method.
-			 */
-			private final AtomicBoolean done = new AtomicBoolean();
-
-			@Override
-			public void released(boolean wokeOtherProcesses) {
-				if (this.done.compareAndSet(false, true)) {
-					try {
-						passTurn(local, wokeOtherProcesses ? versionAtRelease : -1);
-					}
-					finally {
-						unretain(local);
-					}
-				}
-				complete(completion);
-			}
-
-			@Override
-			public void sent() {
-				complete(completion);
-				synchronized (local) {
-					if (!local.queue.isEmpty() || !this.done.compareAndSet(false, true)) {
-						return;
-					}
-					local.busy = false;
-				}
-				unretain(local);
-			}
-
-		};
-		try {
-			Duration keepFor = Duration.ofNanos(Math.max(0, keepUntil - System.nanoTime()));
-			if (completion != null) {
-				releaseInStoreAsync(grant, keepFor, whenDone);
-			}
-			else {
-				releaseInStore(grant, keepFor, whenDone);
-			}
-		}
-		catch (RuntimeException | Error ex) {
-			whenDone.released(false);
-			throw ex;
-		}
-	}
-
-	private static void complete(@Nullable CompletableFuture<Void> completion) {
-		if (completion != null) {
-			completion.complete(null);
-		}
+		this.releasing.release(handle, holdAtLeast, completion);
 	}
 
 	/**
