@@ -114,11 +114,6 @@ final class WakeUpChannels {
 		return this.global;
 	}
 
-	/** Whether releases use the sharded per-bucket channels now. */
-	boolean isSharded() {
-		return this.sharded;
-	}
-
 	/**
 	 * The channel the release of {@code storeKey} publishes on: its bucket's sharded
 	 * channel (same hash tag, same slot as the key) in sharded mode, otherwise the global
@@ -129,23 +124,32 @@ final class WakeUpChannels {
 		if (!this.sharded) {
 			return this.global;
 		}
-		int open = storeKey.indexOf('{');
-		int close = (open >= 0) ? storeKey.indexOf('}', open + 1) : -1;
+		int bucket = bucketOf(storeKey);
+		return (bucket >= 0) ? this.buckets[bucket] : this.global;
+	}
+
+	/**
+	 * The bucket whose hash tag is the first {@code {...}} of {@code name}, or -1 when
+	 * that tag is not a bucket number as the keys spell it (digits, no leading zero,
+	 * below {@value RedisKeys#BUCKETS}): only then do the name and the bucket's channel
+	 * share a slot.
+	 */
+	private int bucketOf(String name) {
+		int open = name.indexOf('{');
+		int close = (open >= 0) ? name.indexOf('}', open + 1) : -1;
 		if (close <= open + 1 || close - open > 5) {
-			return this.global;
+			return -1;
 		}
 		int bucket = 0;
 		for (int i = open + 1; i < close; i++) {
-			char c = storeKey.charAt(i);
+			char c = name.charAt(i);
 			if (c < '0' || c > '9') {
-				return this.global;
+				return -1;
 			}
 			bucket = bucket * 10 + (c - '0');
 		}
-		// no leading zeros: the tag must be the bucket's own, so the channel shares the
-		// key's slot
 		boolean own = bucket < this.buckets.length && close - open - 1 == Integer.toString(bucket).length();
-		return own ? this.buckets[bucket] : this.global;
+		return own ? bucket : -1;
 	}
 
 	/**
@@ -219,11 +223,7 @@ final class WakeUpChannels {
 			}
 		}
 		for (RedisClusterNode master : masters) {
-			StatefulRedisPubSubConnection<String, String> node = pubSub.getConnection(master.getUri().getHost(),
-					master.getUri().getPort());
-			if (this.watched.add(node)) {
-				node.addListener(new NodeReconnected());
-			}
+			watch(pubSub.getConnection(master.getUri().getHost(), master.getUri().getPort()));
 		}
 		List<CompletableFuture<Void>> subscriptions = new ArrayList<>();
 		for (String channel : this.buckets) {
@@ -295,18 +295,8 @@ final class WakeUpChannels {
 	}
 
 	private boolean isBucketChannel(String channel) {
-		int open = channel.indexOf('{');
-		int close = channel.indexOf('}', open + 1);
-		if (open < 0 || close < 0) {
-			return false;
-		}
-		try {
-			int bucket = Integer.parseInt(channel.substring(open + 1, close));
-			return bucket >= 0 && bucket < this.buckets.length && this.buckets[bucket].equals(channel);
-		}
-		catch (NumberFormatException ex) {
-			return false;
-		}
+		int bucket = bucketOf(channel);
+		return bucket >= 0 && this.buckets[bucket].equals(channel);
 	}
 
 	/** SSUBSCRIBEs {@code channel} again after {@code delayMillis}, until it succeeds. */
@@ -365,11 +355,14 @@ final class WakeUpChannels {
 		if (owner == null || owner.getUri() == null) {
 			return;
 		}
-		pubSub.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort()).thenAccept((node) -> {
-			if (this.watched.add(node)) {
-				node.addListener(new NodeReconnected());
-			}
-		});
+		pubSub.getConnectionAsync(owner.getUri().getHost(), owner.getUri().getPort()).thenAccept(this::watch);
+	}
+
+	/** Watches the reconnects of a node's Pub/Sub connection, once per connection. */
+	private void watch(StatefulRedisPubSubConnection<String, String> node) {
+		if (this.watched.add(node)) {
+			node.addListener(new NodeReconnected());
+		}
 	}
 
 	private static long nextDelay(long delayMillis) {
@@ -428,9 +421,10 @@ final class WakeUpChannels {
 	}
 
 	/**
-	 * A node's Pub/Sub connection came back: its shard channels are subscribed again one
-	 * by one (Lettuce's own re-subscription sends them in one command, refused with
-	 * CROSSSLOT when they span slots).
+	 * A node's Pub/Sub connection came back: every bucket channel is subscribed again,
+	 * one command each (Lettuce's own re-subscription sends the node's channels in one
+	 * command, refused with CROSSSLOT when they span slots); those still subscribed on
+	 * another node are confirmed again, which changes nothing.
 	 */
 	private final class NodeReconnected implements RedisConnectionStateListener {
 
