@@ -50,9 +50,10 @@ import org.jspecify.annotations.Nullable;
  * Its parts, each in a file of its own: the key names ({@code RedisKeys}), owner tokens
  * ({@code OwnerTokens}), the wake-up subscription ({@code WakeUpChannels}), the acquire
  * script and the undo of an acquire given up on ({@code RedisAcquisitions}), the release
- * script ({@code RedisReleases}), renewals ({@code LeaseWatchdog}), connections and
- * bounded script calls ({@code RedisCalls}, {@code CommandPipeline}); the local queue,
- * hand-off and handles are {@link AbstractLockRegistry}'s.
+ * script ({@code RedisReleases}), renewals ({@code LeaseWatchdog}), connections
+ * ({@code RedisConnections}, {@code CommandPipeline}) and bounded script calls
+ * ({@code RedisCalls}); the local queue, hand-off and handles are
+ * {@link AbstractLockRegistry}'s.
  */
 public final class RedisLockRegistry extends AbstractLockRegistry {
 
