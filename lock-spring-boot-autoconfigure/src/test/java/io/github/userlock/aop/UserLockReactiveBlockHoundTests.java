@@ -146,14 +146,16 @@ class UserLockReactiveBlockHoundTests {
 			Points points = context.getBean(Points.class);
 			ReactiveStringRedisTemplate template = new ReactiveStringRedisTemplate(
 					context.getBean(ReactiveRedisConnectionFactory.class));
-			template.opsForValue().set("io-thread-user-name", "io-user").block(Duration.ofSeconds(10));
 			AtomicReference<String> subscribedOn = new AtomicReference<>();
-			Integer balance = template.opsForValue()
-				.get("io-thread-user-name")
+			// a blocking pop answered only once the subscription is in place, so the
+			// name is emitted on the Lettuce I/O thread, never on the subscribing one
+			java.util.concurrent.CompletableFuture<Integer> balance = template.opsForList()
+				.leftPop("io-thread-user-names", Duration.ofSeconds(10))
 				.doOnNext((name) -> subscribedOn.set(Thread.currentThread().getName()))
 				.flatMap(points::add)
-				.block(Duration.ofSeconds(20));
-			assertThat(balance).isEqualTo(1);
+				.toFuture();
+			template.opsForList().rightPush("io-thread-user-names", "io-user").block(Duration.ofSeconds(10));
+			assertThat(balance.get(20, TimeUnit.SECONDS)).isEqualTo(1);
 			assertThat(subscribedOn.get()).contains("lettuce");
 			assertThat(Shared.blockingErrors).isEmpty();
 		});
