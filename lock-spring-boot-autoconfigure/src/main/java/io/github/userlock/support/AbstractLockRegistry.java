@@ -266,7 +266,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 	@Override
 	public final LockHandle acquire(LockRequest request) {
 		long start = System.nanoTime();
-		LockHandle handle = this.blocking.acquire(request, start);
+		LockHandle handle = this.blocking.acquire(request);
 		if (handle == null) {
 			throw new LockConflictException(displayKey(request),
 					Duration.ofNanos(System.nanoTime() - start).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
@@ -276,7 +276,7 @@ public abstract class AbstractLockRegistry implements LockRegistry, AutoCloseabl
 
 	@Override
 	public final Optional<LockHandle> tryAcquire(LockRequest request) {
-		return Optional.ofNullable(this.blocking.acquire(request, System.nanoTime()));
+		return Optional.ofNullable(this.blocking.acquire(request));
 	}
 
 	/**

@@ -46,7 +46,8 @@ final class AsyncAcquisition<T> {
 	/** Whether a conflict completes with an empty {@code Optional} (else it fails). */
 	private final boolean optional;
 
-	private final long start = System.nanoTime();
+	/** When the wait started: once the observer had started (see BlockingAcquisition). */
+	private long start;
 
 	/** The annotated method acquiring, if any, for the observers (named in the logs). */
 	private final @Nullable Method caller = LockCaller.current();
@@ -94,6 +95,7 @@ final class AsyncAcquisition<T> {
 
 	void start() {
 		this.observerContext = this.registry.observer().acquireStarted(this.request);
+		this.start = System.nanoTime();
 		Duration wait;
 		try {
 			LockKeys.validate(this.request.key(), this.registry.getMaxKeyBytes());

@@ -27,10 +27,15 @@ final class BlockingAcquisition {
 		this.registry = registry;
 	}
 
-	/** {@link #doAcquire} told to the observer: start, outcome and time waited. */
-	@Nullable LockHandle acquire(LockRequest request, long start) {
+	/**
+	 * {@link #doAcquire} told to the observer: start, outcome and time waited. The wait
+	 * starts once the observer has started, so that an observer's own timer (whose clock
+	 * starts inside {@code acquireStarted}) spans at least the whole wait.
+	 */
+	@Nullable LockHandle acquire(LockRequest request) {
 		LockObserver observer = this.registry.observer();
 		Object context = observer.acquireStarted(request);
+		long start = System.nanoTime();
 		LockHandle handle;
 		try {
 			handle = doAcquire(request, start);

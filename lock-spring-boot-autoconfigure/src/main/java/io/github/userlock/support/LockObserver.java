@@ -38,7 +38,8 @@ public interface LockObserver {
 	 * The acquire call ended, on the calling thread.
 	 * @param request the request that was acquired
 	 * @param outcome how it ended
-	 * @param waitNanos how long the caller waited, including the store's answers
+	 * @param waitNanos how long the caller waited, including the store's answers, counted
+	 * from when {@link #acquireStarted} returned
 	 * @param failure the exception the call throws, if any (none for a conflict of
 	 * {@code tryAcquire})
 	 * @param context what {@link #acquireStarted} returned
