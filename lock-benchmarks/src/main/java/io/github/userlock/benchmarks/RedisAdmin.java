@@ -71,6 +71,20 @@ final class RedisAdmin implements AutoCloseable {
 	}
 
 	/**
+	 * Socket reads redis-server has made so far ({@code total_reads_processed} of
+	 * {@code INFO stats}): one per wake-up of a client's connection, however many
+	 * commands the read brought. The harness's own INFO commands add one read each.
+	 */
+	long socketReads() throws IOException {
+		for (String line : info("stats").split("\r\n")) {
+			if (line.startsWith("total_reads_processed:")) {
+				return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+			}
+		}
+		return -1;
+	}
+
+	/**
 	 * CPU time redis-server has used so far, in microseconds: {@code used_cpu_sys} plus
 	 * {@code used_cpu_user} of {@code INFO cpu} (the whole process, from its own
 	 * {@code getrusage}).

@@ -314,6 +314,12 @@ final class Report {
 			counted += String.format(Locale.ROOT, "; in Redis per script call (commandstats, timed part) %.2f µs",
 					scriptMicros);
 		}
+		double reads = r.redisReadsPerAcquisition();
+		if (!Double.isNaN(reads)) {
+			counted += String.format(Locale.ROOT,
+					"; Redis socket reads per acquisition (INFO stats, timed part) %.3f against %.2f client calls",
+					reads, r.clientCallsPerAcquisition());
+		}
 		return counted;
 	}
 

@@ -43,6 +43,11 @@ final class ScenarioResult {
 	/** redis-server CPU time over the timed part ({@code INFO cpu}), microseconds. */
 	long redisCpuMicros = -1;
 
+	/**
+	 * redis-server socket reads over the timed part ({@code INFO stats}), -1 if unknown.
+	 */
+	long redisReads = -1;
+
 	/** CPU time of the benchmark JVM over the timed part ({@link ProcessCpu}). */
 	long clientCpuNanos = -1;
 
@@ -85,6 +90,12 @@ final class ScenarioResult {
 	double redisCpuMicrosPerAcquisition() {
 		return (this.timedAcquisitions > 0 && this.redisCpuMicros >= 0)
 				? (double) this.redisCpuMicros / this.timedAcquisitions : Double.NaN;
+	}
+
+	/** redis-server socket reads per acquisition of the timed part. */
+	double redisReadsPerAcquisition() {
+		return (this.timedAcquisitions > 0 && this.redisReads >= 0) ? (double) this.redisReads / this.timedAcquisitions
+				: Double.NaN;
 	}
 
 	/** Benchmark JVM CPU microseconds per acquisition of the timed part. */

@@ -189,17 +189,20 @@ final class ScenarioRunner {
 			long ops = 0;
 			long elapsed = 0;
 			long redisCpu = 0;
+			long redisReads = 0;
 			long clientCpu = 0;
 			for (int i = 0; i < this.options.iterations; i++) {
 				AtomicLongArray counts = new AtomicLongArray(instances);
 				RedisAdmin.Window window = this.admin.beginStats();
 				long redisCpuBefore = this.admin.serverCpuMicros();
+				long readsBefore = this.admin.socketReads();
 				long clientCpuBefore = ProcessCpu.nanos();
 				long start = System.nanoTime();
 				runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.duration, shared, latencies,
 						(keys == KeyChoice.ONE) ? handoffs : null, counts);
 				long took = System.nanoTime() - start;
 				clientCpu += ProcessCpu.nanos() - clientCpuBefore;
+				redisReads += this.admin.socketReads() - readsBefore;
 				redisCpu += this.admin.serverCpuMicros() - redisCpuBefore;
 				calls = calls.plus(window.end());
 				long iterationOps = 0;
@@ -227,6 +230,7 @@ final class ScenarioRunner {
 			result.timedStats = calls;
 			result.timedAcquisitions = ops;
 			result.redisCpuMicros = redisCpu;
+			result.redisReads = redisReads;
 			result.clientCpuNanos = clientCpu;
 			result.violations.addAll(shared.violations);
 			if (keys == KeyChoice.ONE) {
@@ -390,11 +394,13 @@ final class ScenarioRunner {
 			Samples roundTimes = new Samples();
 			RedisAdmin.Window timed = this.admin.beginStats();
 			long redisCpuBefore = this.admin.serverCpuMicros();
+			long readsBefore = this.admin.socketReads();
 			long clientCpuBefore = ProcessCpu.nanos();
 			for (int round = 0; round < this.options.burstRounds; round++) {
 				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, violations));
 			}
 			result.clientCpuNanos = ProcessCpu.nanos() - clientCpuBefore;
+			result.redisReads = this.admin.socketReads() - readsBefore;
 			result.redisCpuMicros = this.admin.serverCpuMicros() - redisCpuBefore;
 			result.timedStats = timed.end();
 			result.timedAcquisitions = this.options.burstRounds;
