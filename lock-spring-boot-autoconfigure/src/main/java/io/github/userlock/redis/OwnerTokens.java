@@ -2,6 +2,7 @@ package io.github.userlock.redis;
 
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -12,13 +13,18 @@ final class OwnerTokens {
 
 	static final int LENGTH = 32;
 
+	private static final int BYTES = LENGTH / 2;
+
+	/** Tokens drawn from a generator at once: its per-call work is shared by them. */
+	private static final int TOKENS_PER_DRAW = 16;
+
 	/**
 	 * A few DRBGs shared by all threads (picked by thread id), so that a virtual thread
 	 * per call does not seed a generator of its own, and tokens are unguessable without
 	 * the global lock and the read of /dev/urandom that the platform default (NativePRNG)
 	 * takes on every call.
 	 */
-	private static final SecureRandom[] RANDOMS = newRandoms(
+	private static final Source[] SOURCES = newSources(
 			Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) * 2);
 
 	private OwnerTokens() {
@@ -34,26 +40,59 @@ final class OwnerTokens {
 
 	@SuppressWarnings("deprecation") // Thread.getId(): threadId() is Java 19+
 	static String next() {
-		byte[] bytes = new byte[LENGTH / 2];
+		byte[] bytes = new byte[BYTES];
 		long id = Thread.currentThread().getId();
-		RANDOMS[(int) (id ^ (id >>> 32)) & (RANDOMS.length - 1)].nextBytes(bytes);
+		SOURCES[(int) (id ^ (id >>> 32)) & (SOURCES.length - 1)].take(bytes);
 		return HexFormat.of().formatHex(bytes);
 	}
 
-	private static SecureRandom[] newRandoms(int count) {
-		SecureRandom[] randoms = new SecureRandom[count];
+	private static Source[] newSources(int count) {
+		Source[] sources = new Source[count];
 		for (int i = 0; i < count; i++) {
+			SecureRandom random;
 			try {
-				randoms[i] = SecureRandom.getInstance("DRBG");
+				random = SecureRandom.getInstance("DRBG");
 			}
 			catch (NoSuchAlgorithmException ex) {
-				randoms[i] = new SecureRandom();
+				random = new SecureRandom();
 			}
-			// seeded when the class loads (see seed()), not by the first acquire on an
-			// event loop: seeding reads the entropy source, a blocking file read
-			randoms[i].nextBytes(new byte[1]);
+			// seeded (by its first draw) when the class loads (see seed()), not by the
+			// first acquire on an event loop: seeding reads the entropy source, a
+			// blocking file read
+			sources[i] = new Source(random);
 		}
-		return randoms;
+		return sources;
+	}
+
+	/**
+	 * One generator and the random bytes of its last draw, handed out once each: a draw
+	 * of {@value #TOKENS_PER_DRAW} tokens costs the DRBG's per-call work (its state
+	 * update) once instead of per token.
+	 */
+	private static final class Source {
+
+		private final SecureRandom random;
+
+		private final byte[] drawn = new byte[TOKENS_PER_DRAW * BYTES];
+
+		private int next;
+
+		Source(SecureRandom random) {
+			this.random = random;
+			random.nextBytes(this.drawn);
+		}
+
+		synchronized void take(byte[] into) {
+			if (this.next + into.length > this.drawn.length) {
+				this.random.nextBytes(this.drawn);
+				this.next = 0;
+			}
+			System.arraycopy(this.drawn, this.next, into, 0, into.length);
+			// a token handed out is not kept here
+			Arrays.fill(this.drawn, this.next, this.next + into.length, (byte) 0);
+			this.next += into.length;
+		}
+
 	}
 
 }

@@ -34,6 +34,8 @@ final class RedisAcquisitions {
 	 */
 	static final int HAND_OFFS = 16;
 
+	private static final String HAND_OFFS_ARGUMENT = Integer.toString(HAND_OFFS);
+
 	private final RedisCalls calls;
 
 	private final RedisKeys keys;
@@ -53,6 +55,9 @@ final class RedisAcquisitions {
 
 	/** The wake-up channel of a store key (for the undo's release script). */
 	private final UnaryOperator<String> channel;
+
+	/** The lease of the last acquire, as text (a benign race: any thread's is right). */
+	private volatile @Nullable LeaseArgument lastLease;
 
 	RedisAcquisitions(RedisCalls calls, RedisKeys keys, LeaseWatchdog watchdog,
 			@Nullable ReplicaAcknowledgement replicaAck, long timeoutNanos, long recheckNanos, Timers timers,
@@ -130,8 +135,20 @@ final class RedisAcquisitions {
 	/**
 	 * The acquire script's arguments: owner token, lease, tokens reserved for hand-offs.
 	 */
-	private static String[] acquireArgs(String owner, long leaseMillis) {
-		return new String[] { owner, Long.toString(leaseMillis), Integer.toString(HAND_OFFS) };
+	private String[] acquireArgs(String owner, long leaseMillis) {
+		LeaseArgument last = this.lastLease;
+		if (last == null || last.millis != leaseMillis) {
+			last = new LeaseArgument(leaseMillis, Long.toString(leaseMillis));
+			this.lastLease = last;
+		}
+		return new String[] { owner, last.text, HAND_OFFS_ARGUMENT };
+	}
+
+	/**
+	 * The last lease sent, as the script's argument: most callers use one lease, so its
+	 * text is made once, not per acquire.
+	 */
+	private record LeaseArgument(long millis, String text) {
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package io.github.userlock.redis;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -227,6 +228,13 @@ final class RedisConnections {
 			else {
 				throw new IllegalStateException("Unsupported Lettuce client " + this.client.getClass().getName());
 			}
+			// no driver timer per command on this connection: every call's wait is
+			// bounded
+			// by lock.command-timeout (RedisCalls.await, the async timers), and a
+			// given-up
+			// acquire is undone by the engine, so Lettuce's own timeout (Boot enables it)
+			// would only schedule and cancel a timer per command on the I/O thread
+			commands.setTimeout(Duration.ZERO);
 			loadScripts(scripting);
 			this.wakeUps.subscribe(this.client, commands, pubSub);
 			CommandPipeline pipeline = new CommandPipeline(commands, !isCluster(), this.scheduler);
