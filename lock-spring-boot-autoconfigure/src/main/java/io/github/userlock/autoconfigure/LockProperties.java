@@ -64,7 +64,8 @@ public class LockProperties {
 
 	/**
 	 * Longest time any single Redis call of the lock may take before the call fails with
-	 * LockUnavailableException.
+	 * LockUnavailableException. It alone bounds the lock's calls, longer or shorter than
+	 * spring.data.redis.timeout.
 	 */
 	private Duration commandTimeout = Duration.ofSeconds(2);
 

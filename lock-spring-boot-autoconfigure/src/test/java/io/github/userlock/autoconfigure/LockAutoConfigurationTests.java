@@ -134,6 +134,23 @@ class LockAutoConfigurationTests {
 	}
 
 	@Test
+	void lockCallsAreBoundedByTheCommandTimeoutNotByAShorterConnectionFactoryTimeout() {
+		withRedis().withPropertyValues("spring.data.redis.timeout=200ms", "lock.command-timeout=5s").run((context) -> {
+			LockRegistry registry = context.getBean(LockRegistry.class);
+			// connected and the scripts loaded before Redis holds every command
+			registry.acquire("warm-up", Duration.ZERO).release();
+			long pauseEnds = System.nanoTime() + Duration.ofMillis(800).toNanos();
+			redis.server().admin((admin) -> admin.clientPause(800));
+			// the driver's 200 ms would fail this call; the lock waits out the pause
+			try (LockHandle handle = registry.acquire("paused-user", Duration.ofSeconds(5))) {
+				assertThat(handle.isHeld()).isTrue();
+				assertThat(System.nanoTime() - pauseEnds).as("granted only once the pause ended")
+					.isGreaterThanOrEqualTo(-Duration.ofMillis(100).toNanos());
+			}
+		});
+	}
+
+	@Test
 	void registryIsClosedWhenTheContextCloses() {
 		RedisLockRegistry[] registry = new RedisLockRegistry[1];
 		withRedis().run((context) -> {

@@ -103,7 +103,8 @@ class RedisLockRegistryFaultTests {
 
 	@Test
 	void anAcquireTheDriverTimedOutLeavesNothingLockedWhenRedisRunsItLate() {
-		// spring.data.redis.timeout=300ms, shorter than lock.command-timeout=2s
+		// a driver timeout of its own (a fixed TimeoutOptions, e.g. from a client options
+		// customizer) of 300 ms, shorter than lock.command-timeout=2s
 		RedisLockRegistry impatient = instance(clientTimingOutAfter(Duration.ofMillis(300)), (b) -> b);
 		assertGivenUpAcquireLeavesNothingLocked(impatient, "driver-timeout");
 	}
