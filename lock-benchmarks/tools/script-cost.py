@@ -32,6 +32,8 @@ src['our_rel']=open(R+'release.lua').read()
 src['nofence_acq']="""local acquired = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if acquired then return 1 end
 return -1"""
+# Spring Integration's scripts, copied (its release deletes with UNLINK since 7.0; DEL here, as in the figures of
+# docs/BENCHMARKS.md taken with this tool)
 src['si_acq']="""local lockClientId = redis.call('GET', KEYS[1])
 if lockClientId == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])

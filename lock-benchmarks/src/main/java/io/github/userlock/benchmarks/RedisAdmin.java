@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -76,12 +77,8 @@ final class RedisAdmin implements AutoCloseable {
 	 * commands the read brought. The harness's own INFO commands add one read each.
 	 */
 	long socketReads() throws IOException {
-		for (String line : info("stats").split("\r\n")) {
-			if (line.startsWith("total_reads_processed:")) {
-				return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-			}
-		}
-		return -1;
+		String reads = infoFields("stats").get("total_reads_processed");
+		return (reads != null) ? Long.parseLong(reads) : -1;
 	}
 
 	/**
@@ -90,13 +87,22 @@ final class RedisAdmin implements AutoCloseable {
 	 * {@code getrusage}).
 	 */
 	long serverCpuMicros() throws IOException {
-		double seconds = 0;
-		for (String line : info("cpu").split("\r\n")) {
-			if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
-				seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+		Map<String, String> cpu = infoFields("cpu");
+		double seconds = Double.parseDouble(cpu.getOrDefault("used_cpu_sys", "0"))
+				+ Double.parseDouble(cpu.getOrDefault("used_cpu_user", "0"));
+		return Math.round(seconds * 1e6);
+	}
+
+	/** The {@code name:value} fields of one {@code INFO} section, by name. */
+	private Map<String, String> infoFields(String section) throws IOException {
+		Map<String, String> fields = new HashMap<>();
+		for (String line : info(section).split("\r\n")) {
+			int colon = line.indexOf(':');
+			if (colon > 0 && !line.startsWith("#")) {
+				fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
 			}
 		}
-		return Math.round(seconds * 1e6);
+		return fields;
 	}
 
 	/**
