@@ -228,12 +228,10 @@ final class RedisConnections {
 			else {
 				throw new IllegalStateException("Unsupported Lettuce client " + this.client.getClass().getName());
 			}
-			// no driver timer per command on this connection: every call's wait is
-			// bounded
-			// by lock.command-timeout (RedisCalls.await, the async timers), and a
-			// given-up
-			// acquire is undone by the engine, so Lettuce's own timeout (Boot enables it)
-			// would only schedule and cancel a timer per command on the I/O thread
+			// no driver timer per command on this connection: lock.command-timeout
+			// bounds every call's wait (RedisCalls.await, the async timers) and the
+			// engine undoes a given-up acquire, so Lettuce's own timeout (which Boot
+			// turns on) would only schedule and cancel a timer per command
 			commands.setTimeout(Duration.ZERO);
 			loadScripts(scripting);
 			this.wakeUps.subscribe(this.client, commands, pubSub);
