@@ -388,16 +388,17 @@ final class ScenarioRunner {
 		try {
 			List<String> violations = new ArrayList<>();
 			for (int round = 0; round < this.options.burstWarmup; round++) {
-				burstRound(clients, "burst-warmup-" + round, new Samples(), violations);
+				burstRound(clients, "burst-warmup-" + round, new Samples(), new Samples(), violations);
 			}
 			Samples loserCalls = new Samples();
 			Samples roundTimes = new Samples();
+			Samples arrivalSpreads = new Samples();
 			RedisAdmin.Window timed = this.admin.beginStats();
 			long redisCpuBefore = this.admin.serverCpuMicros();
 			long readsBefore = this.admin.socketReads();
 			long clientCpuBefore = ProcessCpu.nanos();
 			for (int round = 0; round < this.options.burstRounds; round++) {
-				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, violations));
+				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, arrivalSpreads, violations));
 			}
 			result.clientCpuNanos = ProcessCpu.nanos() - clientCpuBefore;
 			result.redisReads = this.admin.socketReads() - readsBefore;
@@ -408,7 +409,7 @@ final class ScenarioRunner {
 			int countedRounds = Math.max(3, this.options.burstRounds / 3);
 			RedisAdmin.Window window = this.admin.begin();
 			for (int round = 0; round < countedRounds; round++) {
-				burstRound(clients, "burst-counted-" + round, new Samples(), violations);
+				burstRound(clients, "burst-counted-" + round, new Samples(), new Samples(), violations);
 			}
 			result.calls = window.end();
 			result.acquisitions = countedRounds;
@@ -420,10 +421,11 @@ final class ScenarioRunner {
 			result.metrics.put("roundMaxMillis", roundTimes.max() / 1e6);
 			result.metrics.put("loserP99Micros", loserCalls.percentile(99) / 1e3);
 			result.metrics.put("scriptCallsPerInstancePerRound", scriptsPerInstanceRound);
+			result.metrics.put("arrivalSpreadP50Millis", arrivalSpreads.percentile(50) / 1e6);
 			result.note = String.format(Locale.ROOT,
-					"all losers answered after p50 %.1f ms (max %.1f); loser call p99 %s; %.1f script calls/instance/round",
+					"all losers answered after p50 %.1f ms (max %.1f); loser call p99 %s; %.1f script calls/instance/round; an instance's calls began over p50 %.1f ms",
 					roundTimes.percentile(50) / 1e6, roundTimes.max() / 1e6, Report.micros(loserCalls.percentile(99)),
-					scriptsPerInstanceRound);
+					scriptsPerInstanceRound, arrivalSpreads.percentile(50) / 1e6);
 		}
 		finally {
 			close(clients);
@@ -433,27 +435,38 @@ final class ScenarioRunner {
 	/**
 	 * One round: 200 threads (50 per instance) released at once call {@code tryAcquire}
 	 * on one key. Each loser times its own call; the winner holds until every loser has
-	 * its answer, then releases.
+	 * its answer, then releases. {@code arrivalSpreads} gets, per instance, the time from
+	 * its first thread's call to its last's: how far apart the calls an instance could
+	 * merge arrive.
 	 * @return nanoseconds from the release of the threads until the last loser had its
 	 * answer
 	 */
-	private long burstRound(List<LockClient> clients, String key, Samples loserCalls, List<String> violations)
-			throws InterruptedException {
+	private long burstRound(List<LockClient> clients, String key, Samples loserCalls, Samples arrivalSpreads,
+			List<String> violations) throws InterruptedException {
 		CountDownLatch ready = new CountDownLatch(BURST_REQUESTS);
 		CountDownLatch go = new CountDownLatch(1);
 		CountDownLatch losersDone = new CountDownLatch(BURST_REQUESTS - 1);
 		AtomicInteger winners = new AtomicInteger();
 		AtomicLong lastAnswer = new AtomicLong();
 		ConcurrentLinkedQueue<Long> calls = new ConcurrentLinkedQueue<>();
+		AtomicLongArray firstCall = new AtomicLongArray(clients.size());
+		AtomicLongArray lastCall = new AtomicLongArray(clients.size());
+		for (int i = 0; i < clients.size(); i++) {
+			firstCall.set(i, Long.MAX_VALUE);
+			lastCall.set(i, Long.MIN_VALUE);
+		}
 		ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
 		List<Thread> threads = new ArrayList<>();
 		for (int i = 0; i < BURST_REQUESTS; i++) {
-			LockClient client = clients.get(i % clients.size());
+			int instance = i % clients.size();
+			LockClient client = clients.get(instance);
 			Thread thread = new Thread(() -> {
 				try {
 					ready.countDown();
 					go.await();
 					long begin = System.nanoTime();
+					firstCall.accumulateAndGet(instance, begin, Math::min);
+					lastCall.accumulateAndGet(instance, begin, Math::max);
 					LockClient.Held held = client.tryAcquire(key);
 					long end = System.nanoTime();
 					if (held == null) {
@@ -495,6 +508,9 @@ final class ScenarioRunner {
 		}
 		violations.addAll(errors);
 		calls.forEach(loserCalls::add);
+		for (int i = 0; i < clients.size(); i++) {
+			arrivalSpreads.add(lastCall.get(i) - firstCall.get(i));
+		}
 		return lastAnswer.get() - start;
 	}
 
