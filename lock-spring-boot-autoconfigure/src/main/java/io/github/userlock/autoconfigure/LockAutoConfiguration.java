@@ -155,6 +155,7 @@ public final class LockAutoConfiguration {
 				.maxKeyLength(properties.getMaxKeyLength())
 				.commandTimeout(properties.getCommandTimeout())
 				.recheckInterval(properties.getRecheckInterval())
+				.spinWait(properties.getSpinWait())
 				.awaitRelease(properties.isAwaitRelease())
 				.minReplicas(properties.getRedis().getMinReplicas())
 				.replicaTimeout(properties.getRedis().getReplicaTimeout())

@@ -41,13 +41,16 @@ final class RedisCalls {
 
 	private final long timeoutNanos;
 
+	private final long spinNanos;
+
 	private final ScheduledExecutorService scheduler;
 
 	private final RedisConnections connections;
 
-	RedisCalls(AbstractRedisClient client, Duration commandTimeout, WakeUpChannels wakeUps,
+	RedisCalls(AbstractRedisClient client, Duration commandTimeout, Duration spinWait, WakeUpChannels wakeUps,
 			ScheduledExecutorService scheduler, List<RedisScript> scripts) {
 		this.timeoutNanos = commandTimeout.toNanos();
+		this.spinNanos = spinWait.toNanos();
 		this.scheduler = scheduler;
 		this.connections = new RedisConnections(client, this.timeoutNanos, wakeUps, scheduler, scripts);
 	}
@@ -207,9 +210,18 @@ final class RedisCalls {
 		return new LockUnavailableException(key, "Redis failed" + forKey(key) + ": " + cause.getMessage(), cause);
 	}
 
-	/** Waits for {@code future} until {@code deadline}, naming the setting on timeout. */
+	/**
+	 * Waits for {@code future} until {@code deadline}, naming the setting on timeout;
+	 * spins first while the {@link AnswerSpin} of the process lets it.
+	 */
 	<T> T await(CompletableFuture<T> future, long deadline, @Nullable String key, boolean interruptible) {
-		return await(future, deadline, key, interruptible, this.timeoutNanos);
+		AnswerSpin.PROCESS.begin(future, this.spinNanos);
+		try {
+			return await(future, deadline, key, interruptible, this.timeoutNanos);
+		}
+		finally {
+			AnswerSpin.PROCESS.done();
+		}
 	}
 
 	/** {@link #await} for a registry whose command timeout is {@code timeoutNanos}. */

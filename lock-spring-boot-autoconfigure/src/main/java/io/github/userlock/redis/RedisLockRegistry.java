@@ -65,6 +65,15 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final RedisScript PEEK = RedisScript.load("peek");
 
+	/** The default of {@link Builder#spinWait(Duration)}: 50 µs. */
+	public static final long DEFAULT_SPIN_WAIT_NANOS = 50_000;
+
+	/**
+	 * The longest {@link Builder#spinWait(Duration)}: a spin is for answers microseconds
+	 * away.
+	 */
+	static final Duration MAX_SPIN_WAIT = Duration.ofMillis(1);
+
 	private final RedisKeys keys;
 
 	private final WakeUpChannels wakeUps;
@@ -97,8 +106,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		});
 		this.wakeUps = new WakeUpChannels(builder.keyPrefix, this::signal, this::signalAll, this.scheduler,
 				this.timeoutNanos);
-		this.calls = new RedisCalls(builder.client, builder.commandTimeout, this.wakeUps, this.scheduler,
-				List.of(ACQUIRE, RELEASE, RENEW, PEEK));
+		this.calls = new RedisCalls(builder.client, builder.commandTimeout, builder.spinWait, this.wakeUps,
+				this.scheduler, List.of(ACQUIRE, RELEASE, RENEW, PEEK));
 		this.watchdog = new LeaseWatchdog(this.scheduler, this.calls.isCluster(), this.timeoutNanos, this::renew,
 				this::leaseLost, this::observer);
 		this.acquisitions = new RedisAcquisitions(this.calls, this.keys, this.watchdog, replicaAcknowledgement(builder),
@@ -336,6 +345,8 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 		private Duration recheckInterval = Duration.ofSeconds(1);
 
+		private Duration spinWait = Duration.ofNanos(DEFAULT_SPIN_WAIT_NANOS);
+
 		private boolean awaitRelease = true;
 
 		private int minReplicas;
@@ -422,6 +433,28 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 						"Lock recheck interval must be at least 1 ms, was " + recheckInterval);
 			}
 			this.recheckInterval = recheckInterval;
+			return this;
+		}
+
+		/**
+		 * How long a thread waiting for Redis's answer spins before it parks (default 50
+		 * µs; {@link Duration#ZERO} turns it off). It spins only while it is the only
+		 * thread of the process waiting for an answer, on a machine with more than one
+		 * processor, and stops spinning when answers keep coming later than this (then
+		 * only an occasional wait spins again, to notice when they come sooner). An
+		 * answer that comes within the spin spares the wake-up of a parked thread, which
+		 * can cost more than a round trip to a nearby Redis; the price is up to this much
+		 * CPU per call while no other thread waits. Outcomes and timeouts do not change.
+		 * @param spinWait the longest spin per wait; zero or more, at most 1 ms
+		 * @return this builder
+		 */
+		public Builder spinWait(Duration spinWait) {
+			Objects.requireNonNull(spinWait, "spinWait");
+			if (spinWait.isNegative() || spinWait.compareTo(MAX_SPIN_WAIT) > 0) {
+				throw new IllegalArgumentException("lock.spin-wait must be between 0 and "
+						+ MAX_SPIN_WAIT.toNanos() / 1000 + " µs, was " + spinWait);
+			}
+			this.spinWait = spinWait;
 			return this;
 		}
 

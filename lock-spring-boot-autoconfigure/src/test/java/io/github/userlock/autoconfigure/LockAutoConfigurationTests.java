@@ -151,6 +151,20 @@ class LockAutoConfigurationTests {
 	}
 
 	@Test
+	void spinWaitIsTakenFromThePropertiesAndABadOneFailsTheStartNamingIt() {
+		withRedis().withPropertyValues("lock.spin-wait=0").run((context) -> {
+			try (LockHandle handle = context.getBean(LockRegistry.class).acquire("no-spin", Duration.ZERO)) {
+				assertThat(handle.isHeld()).isTrue();
+			}
+		});
+		withRedis().withPropertyValues("lock.spin-wait=5ms").run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("lock.spin-wait must be between 0 and 1000 µs, was PT0.005S");
+		});
+	}
+
+	@Test
 	void registryIsClosedWhenTheContextCloses() {
 		RedisLockRegistry[] registry = new RedisLockRegistry[1];
 		withRedis().run((context) -> {
@@ -377,13 +391,14 @@ class LockAutoConfigurationTests {
 								: String.valueOf(value));
 			}
 		}
-		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(Map.entry("lock.enabled", "true"),
-				Map.entry("lock.store", "redis"), Map.entry("lock.key-prefix", "user-lock:"),
-				Map.entry("lock.wait-time", "3s"), Map.entry("lock.lease-time", "30s"),
-				Map.entry("lock.max-key-length", "512"), Map.entry("lock.order", "2147483637"),
-				Map.entry("lock.command-timeout", "2s"), Map.entry("lock.recheck-interval", "1s"),
-				Map.entry("lock.await-release", "true"), Map.entry("lock.redis.min-replicas", "0"),
-				Map.entry("lock.redis.replica-timeout", "500ms"), Map.entry("lock.metrics.enabled", "true")));
+		assertThat(defaults).containsExactlyInAnyOrderEntriesOf(
+				Map.ofEntries(Map.entry("lock.enabled", "true"), Map.entry("lock.store", "redis"),
+						Map.entry("lock.key-prefix", "user-lock:"), Map.entry("lock.wait-time", "3s"),
+						Map.entry("lock.lease-time", "30s"), Map.entry("lock.max-key-length", "512"),
+						Map.entry("lock.order", "2147483637"), Map.entry("lock.command-timeout", "2s"),
+						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "true"),
+						Map.entry("lock.spin-wait", "50000ns"), Map.entry("lock.redis.min-replicas", "0"),
+						Map.entry("lock.redis.replica-timeout", "500ms"), Map.entry("lock.metrics.enabled", "true")));
 	}
 
 	/** A bean with locked methods that does not need Reactor. */
