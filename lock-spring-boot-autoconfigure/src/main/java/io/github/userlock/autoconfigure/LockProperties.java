@@ -78,10 +78,10 @@ public class LockProperties {
 	/**
 	 * Longest time a thread waiting for Redis's answer spins before it parks (0 turns it
 	 * off). It spins only while it is the only thread of the application waiting for an
-	 * answer, on more than one processor, and stops spinning while answers come later
-	 * than this. An answer within the spin spares the wake-up of a parked thread, which
-	 * with a nearby Redis costs more than the round trip; the price is up to this much
-	 * CPU per call while no other thread waits. At most 1 ms.
+	 * answer and the machine has more than one processor; the spin ends when the answer
+	 * comes, when a second thread starts waiting, or after this time. An answer within
+	 * the spin spares the wake-up of a parked thread, which with a nearby Redis can cost
+	 * more than the round trip; the price is up to this much CPU per call. At most 1 ms.
 	 */
 	private Duration spinWait = Duration.ofNanos(50_000);
 

@@ -439,12 +439,12 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 		/**
 		 * How long a thread waiting for Redis's answer spins before it parks (default 50
 		 * µs; {@link Duration#ZERO} turns it off). It spins only while it is the only
-		 * thread of the process waiting for an answer, on a machine with more than one
-		 * processor, and stops spinning when answers keep coming later than this (then
-		 * only an occasional wait spins again, to notice when they come sooner). An
-		 * answer that comes within the spin spares the wake-up of a parked thread, which
-		 * can cost more than a round trip to a nearby Redis; the price is up to this much
-		 * CPU per call while no other thread waits. Outcomes and timeouts do not change.
+		 * thread of the process waiting for an answer and the machine has more than one
+		 * processor; the spin ends when the answer comes, when a second thread starts
+		 * waiting, or after this time. An answer that comes within the spin spares the
+		 * wake-up of a parked thread, which can cost more than a round trip to a nearby
+		 * Redis; the price is up to this much CPU per call. Outcomes and timeouts do not
+		 * change.
 		 * @param spinWait the longest spin per wait; zero or more, at most 1 ms
 		 * @return this builder
 		 */
