@@ -65,9 +65,6 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 	private static final RedisScript PEEK = RedisScript.load("peek");
 
-	/** The default of {@link Builder#spinWait(Duration)}: 50 µs. */
-	public static final long DEFAULT_SPIN_WAIT_NANOS = 50_000;
-
 	/**
 	 * The longest {@link Builder#spinWait(Duration)}: a spin is for answers microseconds
 	 * away.
@@ -345,7 +342,7 @@ public final class RedisLockRegistry extends AbstractLockRegistry {
 
 		private Duration recheckInterval = Duration.ofSeconds(1);
 
-		private Duration spinWait = Duration.ofNanos(DEFAULT_SPIN_WAIT_NANOS);
+		private Duration spinWait = Duration.ofNanos(50_000);
 
 		private boolean awaitRelease = true;
 
