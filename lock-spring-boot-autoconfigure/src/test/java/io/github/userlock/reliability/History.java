@@ -110,14 +110,7 @@ final class History {
 		Map<String, Acquisition> byId = new HashMap<>();
 		List<String[]> later = new ArrayList<>();
 		for (Path log : logs) {
-			List<String> lines;
-			try {
-				lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-			for (String line : lines) {
+			for (String line : completeLines(log)) {
 				if (line.isEmpty()) {
 					continue;
 				}
@@ -170,6 +163,28 @@ final class History {
 			}
 		}
 		return history;
+	}
+
+	/**
+	 * The lines of a log that a worker may still be appending to, up to its last line
+	 * break. {@link Files#readAllLines} is not safe for that: when it reaches the end of
+	 * the file in the middle of a line being written, it returns that part as a line and
+	 * then, reading on, the rest as another one. One read of the bytes cannot split a
+	 * line; a line whose end is not written yet is left for the next read.
+	 */
+	static List<String> completeLines(Path log) {
+		if (!Files.exists(log)) {
+			return List.of();
+		}
+		String text;
+		try {
+			text = new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		int end = text.lastIndexOf('\n');
+		return (end < 0) ? List.of() : List.of(text.substring(0, end).split("\n", -1));
 	}
 
 	private static String id(String key, long token) {

@@ -226,12 +226,7 @@ final class Workers implements AutoCloseable {
 		}
 
 		List<String> lines() {
-			try {
-				return Files.exists(this.log) ? Files.readAllLines(this.log, StandardCharsets.UTF_8) : List.of();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
+			return History.completeLines(this.log);
 		}
 
 		String output() {
