@@ -81,9 +81,11 @@ public class LockProperties {
 	 * answer and the machine has more than one processor; the spin ends when the answer
 	 * comes, when a second thread starts waiting, or after this time. An answer within
 	 * the spin spares the wake-up of a parked thread, which with a nearby Redis can cost
-	 * more than the round trip; the price is up to this much CPU per call. At most 1 ms.
+	 * more than the round trip; the price is up to this much CPU per call. When fewer
+	 * than a quarter of 64 spins in a row end with the answer (a distant Redis), the next
+	 * 1024 lone waits park at once. At most 1 ms.
 	 */
-	private Duration spinWait = Duration.ofNanos(50_000);
+	private Duration spinWait = Duration.ofNanos(200_000);
 
 	/**
 	 * Whether a release waits for Redis to confirm it, so that the key is free for every

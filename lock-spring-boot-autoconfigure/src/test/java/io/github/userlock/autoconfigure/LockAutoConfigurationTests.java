@@ -397,7 +397,7 @@ class LockAutoConfigurationTests {
 						Map.entry("lock.lease-time", "30s"), Map.entry("lock.max-key-length", "512"),
 						Map.entry("lock.order", "2147483637"), Map.entry("lock.command-timeout", "2s"),
 						Map.entry("lock.recheck-interval", "1s"), Map.entry("lock.await-release", "true"),
-						Map.entry("lock.spin-wait", "50000ns"), Map.entry("lock.redis.min-replicas", "0"),
+						Map.entry("lock.spin-wait", "200000ns"), Map.entry("lock.redis.min-replicas", "0"),
 						Map.entry("lock.redis.replica-timeout", "500ms"), Map.entry("lock.metrics.enabled", "true")));
 	}
 

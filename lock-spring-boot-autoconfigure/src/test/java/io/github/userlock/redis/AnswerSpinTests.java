@@ -69,6 +69,58 @@ class AnswerSpinTests {
 	}
 
 	@Test
+	void aWindowOfSpinsRarelyAnsweredPausesTheSpinAndItSpinsAgainAfterThePause() throws Exception {
+		AnswerSpin spin = new AnswerSpin(true);
+		for (int i = 0; i < AnswerSpin.WINDOW; i++) {
+			assertThat(spin.spinning()).as("judged only once the window is full").isTrue();
+			spinUnanswered(spin);
+		}
+		assertThat(spin.spinning()).as("paused after a window without answers").isFalse();
+		long start = System.nanoTime();
+		for (int i = 0; i < AnswerSpin.PAUSE; i++) {
+			spin.begin(new CompletableFuture<>(), LONG_SPIN);
+			spin.done();
+		}
+		assertThat(System.nanoTime() - start).as("paused lone waits park at once").isLessThan(LONG_SPIN / 2);
+		assertThat(spin.spinning()).as("spinning again after the pause").isTrue();
+		CompletableFuture<String> answer = new CompletableFuture<>();
+		CompletableFuture<Void> trial = CompletableFuture.runAsync(() -> spin.begin(answer, LONG_SPIN));
+		await().atMost(Duration.ofSeconds(5)).until(() -> spin.waiters() == 1);
+		assertThat(trial).as("the first wait after the pause spins until its answer").isNotDone();
+		answer.complete("OK");
+		trial.get(5, TimeUnit.SECONDS);
+		spin.done();
+	}
+
+	@Test
+	void aQuarterOfTheWindowAnsweredKeepsItSpinningOneFewerPausesIt() {
+		AnswerSpin spin = new AnswerSpin(true);
+		spinWindow(spin, AnswerSpin.WINDOW / 4);
+		assertThat(spin.spinning()).as("a quarter answered").isTrue();
+		spinWindow(spin, AnswerSpin.WINDOW / 4 - 1);
+		assertThat(spin.spinning()).as("one fewer than a quarter answered").isFalse();
+	}
+
+	/** One window of lone spins, the first {@code answered} of them answered at once. */
+	private static void spinWindow(AnswerSpin spin, int answered) {
+		for (int i = 0; i < AnswerSpin.WINDOW; i++) {
+			if (i < answered) {
+				spin.begin(CompletableFuture.completedFuture("OK"), LONG_SPIN);
+				spin.done();
+			}
+			else {
+				spinUnanswered(spin);
+			}
+		}
+	}
+
+	/** A lone spin that runs out its (short) time without an answer. */
+	private static void spinUnanswered(AnswerSpin spin) {
+		spin.begin(new CompletableFuture<>(), TimeUnit.MICROSECONDS.toNanos(100));
+		spin.done();
+	}
+
+	@Test
 	void noSpinOnASingleProcessorOrWhenTurnedOff() {
 		AnswerSpin single = new AnswerSpin(false);
 		long start = System.nanoTime();
