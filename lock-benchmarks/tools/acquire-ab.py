@@ -3,10 +3,12 @@
 # the two versions alternate which goes first. Runs FLUSHALL: use a Redis of its own, pinned away from this
 # process (e.g. `taskset -c 1 redis-server --port <port> --save ""`, then `taskset -c 0 python3 ...`).
 # Usage: python3 lock-benchmarks/tools/acquire-ab.py <port> <a.lua> <a's ARGV[3]> <b.lua> <b's ARGV[3]> [n] [rounds]
-# Example, the script of 534c978 against the working tree's:
-#   git show 534c978:lock-spring-boot-autoconfigure/src/main/resources/io/github/userlock/redis/acquire.lua > /tmp/a.lua
-#   python3 lock-benchmarks/tools/acquire-ab.py <port> /tmp/a.lua 16 \
-#     lock-spring-boot-autoconfigure/src/main/resources/io/github/userlock/redis/acquire.lua 17 20000 40
+# Example, the working tree's script (ARGV[3] = 16 tokens reserved) against 40fbb91's (ARGV[3] = 17 tokens taken):
+#   git show 40fbb91:lock-spring-boot-autoconfigure/src/main/resources/io/github/userlock/redis/acquire.lua > /tmp/b.lua
+#   python3 lock-benchmarks/tools/acquire-ab.py <port> \
+#     lock-spring-boot-autoconfigure/src/main/resources/io/github/userlock/redis/acquire.lua 16 /tmp/b.lua 17 20000 40
+# A script alone, on fresh keys: a difference of a few tenths of a µs here need not show in the benchmark's rows
+# (docs/BENCHMARKS.md, "Tried on 2026-12-07 and not kept").
 import socket, statistics, sys
 
 def enc(*a):

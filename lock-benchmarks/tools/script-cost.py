@@ -72,7 +72,7 @@ def run(name, acq, rel, acqkeys):
         for i in range(start,start+B):
             k='lock:{%d}:user-%d'%(i%1024, i%10000)
             keys=[k,'lock:{%d}'%(i%1024)] if acqkeys==2 else [k]
-            args=[tok,'30000','17'] if acqkeys==2 else [tok,'30000']
+            args=[tok,'30000','16'] if acqkeys==2 else [tok,'30000']
             batch.append(enc('EVALSHA',sha[acq],len(keys),*keys,*args))
             rargs=[tok,'lock:released','0'] if rel=='our_rel' else [tok]
             batch.append(enc('EVALSHA',sha[rel],1,k,*rargs))

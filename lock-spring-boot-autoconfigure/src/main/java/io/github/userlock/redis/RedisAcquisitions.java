@@ -34,11 +34,7 @@ final class RedisAcquisitions {
 	 */
 	static final int HAND_OFFS = 16;
 
-	/**
-	 * The acquire script's third argument: how many fencing tokens an acquisition takes
-	 * (its own and those for hand-offs), as the text the script gives INCRBY.
-	 */
-	private static final String TOKENS_ARGUMENT = Integer.toString(1 + HAND_OFFS);
+	private static final String HAND_OFFS_ARGUMENT = Integer.toString(HAND_OFFS);
 
 	private final RedisCalls calls;
 
@@ -137,7 +133,7 @@ final class RedisAcquisitions {
 	}
 
 	/**
-	 * The acquire script's arguments: owner token, lease, fencing tokens to take.
+	 * The acquire script's arguments: owner token, lease, tokens reserved for hand-offs.
 	 */
 	private String[] acquireArgs(String owner, long leaseMillis) {
 		LeaseArgument last = this.lastLease;
@@ -145,7 +141,7 @@ final class RedisAcquisitions {
 			last = new LeaseArgument(leaseMillis, Long.toString(leaseMillis));
 			this.lastLease = last;
 		}
-		return new String[] { owner, last.text, TOKENS_ARGUMENT };
+		return new String[] { owner, last.text, HAND_OFFS_ARGUMENT };
 	}
 
 	/**

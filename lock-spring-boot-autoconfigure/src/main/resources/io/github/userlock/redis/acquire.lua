@@ -1,8 +1,7 @@
 -- Takes the lock if it is free. One round trip; every key is in the same hash slot.
 -- KEYS[1] the lock key, KEYS[2] the fencing counter of the lock key's slot bucket
 -- ARGV[1] the owner token (32 hex characters), ARGV[2] the lease in milliseconds,
--- ARGV[3] how many fencing tokens to take: 1 + those reserved for hand-offs to threads of the same process
--- (as text, handed to INCRBY as it is: a Lua number would be formatted back into text, ~0.4 µs in Redis)
+-- ARGV[3] how many following tokens to reserve for hand-offs to threads of the same process
 -- Returns the fencing token (> 0) when acquired, otherwise -1 - (remaining lease in ms).
 -- A retry of the same attempt (the client re-sends commands in flight when it reconnects) finds its own
 -- owner token and succeeds again, so that a late success is always seen and can be undone.
@@ -18,9 +17,9 @@ if acquired then
   -- Fencing token: strictly above every earlier token of the bucket (INCRBY: one command). A counter that
   -- is missing (first use, or lost with a restart or failover) is seeded from Redis server time in
   -- microseconds, which is above every token issued before as long as a bucket averaged fewer than
-  -- 1e6 / ARGV[3] acquisitions per second since it was seeded.
-  local last = redis.call('INCRBY', KEYS[2], ARGV[3])
-  local reserve = tonumber(ARGV[3])
+  -- 1e6 / (1 + ARGV[3]) acquisitions per second since it was seeded.
+  local reserve = 1 + tonumber(ARGV[3])
+  local last = redis.call('INCRBY', KEYS[2], reserve)
   if last == reserve then
     local t = redis.call('TIME')
     last = tonumber(t[1]) * 1000000 + tonumber(t[2]) + reserve
