@@ -1,31 +1,13 @@
 # What our acquire and release scripts cost Redis against Spring Integration's, measured by Redis itself
 # (INFO commandstats, INFO cpu) over pipelined acquire + release pairs. Runs FLUSHALL: use a Redis of its own.
 # Usage: python3 lock-benchmarks/tools/script-cost.py <port> [pairs]
-import socket, sys, os
+# Our acquire reserves 16 tokens (ARGV[3]) as the engine does; the figures of 2026-12-04 were taken with 0.
+import sys, os
+from resp import Redis, enc
 R=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lock-spring-boot-autoconfigure', 'src', 'main', 'resources', 'io', 'github', 'userlock', 'redis') + os.sep
-def enc(*a):
-    out=b'*%d\r\n'%len(a)
-    for x in a:
-        x=x if isinstance(x,bytes) else str(x).encode()
-        out+=b'$%d\r\n%s\r\n'%(len(x),x)
-    return out
-s=socket.create_connection(('127.0.0.1', int(sys.argv[1]) if len(sys.argv) > 1 else 6379))
-f=s.makefile('rb')
-def read():
-    l=f.readline()
-    t=l[:1]
-    if t in (b'+',b'-',b':'): return l[1:-2]
-    if t==b'$':
-        n=int(l[1:-2]);
-        if n<0: return None
-        d=f.read(n+2); return d[:-2]
-    if t==b'*':
-        n=int(l[1:-2]); return [read() for _ in range(n)]
-def cmd(*a):
-    s.sendall(enc(*a)); return read()
-def pipe(cmds):
-    s.sendall(b''.join(cmds))
-    for _ in cmds: read()
+redis=Redis(int(sys.argv[1]) if len(sys.argv) > 1 else 6379)
+cmd=redis.cmd
+pipe=redis.pipe
 src={}
 src['our_acq']=open(R+'acquire.lua').read()
 src['our_rel']=open(R+'release.lua').read()
@@ -51,13 +33,6 @@ end
 return false"""
 sha={k:cmd('SCRIPT','LOAD',v).decode() for k,v in src.items()}
 N=int(sys.argv[2]) if len(sys.argv) > 2 else 100000
-def stats():
-    info=cmd('INFO','commandstats').decode()
-    for l in info.split('\r\n'):
-        if l.startswith('cmdstat_evalsha:'):
-            d=dict(x.split('=') for x in l.split(':',1)[1].split(','))
-            return int(d['calls']),int(d['usec'])
-    return 0,0
 def cpu():
     info=cmd('INFO','cpu').decode()
     d=dict(l.split(':') for l in info.split('\r\n') if ':' in l)
@@ -77,7 +52,7 @@ def run(name, acq, rel, acqkeys):
             rargs=[tok,'lock:released','0'] if rel=='our_rel' else [tok]
             batch.append(enc('EVALSHA',sha[rel],1,k,*rargs))
         pipe(batch)
-    calls,usec=stats(); c1=cpu()
+    calls,usec=redis.evalsha_stats(); c1=cpu()
     print('%-28s %6.2f us/script call (commandstats), %6.2f us CPU per acquire+release (pipelined)'%(name, usec/calls, (c1-c0)*1e6/N))
 for rep in range(2):
     run('ours (acquire+release)','our_acq','our_rel',2)
