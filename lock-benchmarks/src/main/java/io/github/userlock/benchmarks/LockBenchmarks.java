@@ -196,7 +196,9 @@ public final class LockBenchmarks {
 			.append("client CPU/acq = CPU time of the benchmark JVM process (`OperatingSystemMXBean#getProcessCpuTime`) ")
 			.append("over the timed part divided by its acquisitions: every instance of the row together, plus the ")
 			.append("harness's threads, the JIT and the GC (scenario 4: per round, including the start of the round's ")
-			.append("200 threads).\n\n");
+			.append("200 threads). In \"Redis calls in detail\", machine idle and steal are the whole machine's ")
+			.append("idle (with iowait) and steal shares of its CPU time over the timed part (`/proc/stat`, every CPU): ")
+			.append("a row that leaves the processors idle is bound by waiting, not by CPU.\n\n");
 		List<String> ratios = report.ratios();
 		if (!ratios.isEmpty()) {
 			md.append("## Ours vs the best peer\n\n");

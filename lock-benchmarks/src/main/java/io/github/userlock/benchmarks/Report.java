@@ -320,6 +320,11 @@ final class Report {
 					"; Redis socket reads per acquisition (INFO stats, timed part) %.3f against %.2f client calls",
 					reads, r.clientCallsPerAcquisition());
 		}
+		double idle = r.machineCpu.idleShare();
+		if (!Double.isNaN(idle)) {
+			counted += String.format(Locale.ROOT, "; machine idle %.1f%%, steal %.2f%% (/proc/stat, timed part)",
+					100 * idle, 100 * r.machineCpu.stealShare());
+		}
 		return counted;
 	}
 

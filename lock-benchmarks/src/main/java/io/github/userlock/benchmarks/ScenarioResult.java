@@ -51,6 +51,12 @@ final class ScenarioResult {
 	/** CPU time of the benchmark JVM over the timed part ({@link ProcessCpu}). */
 	long clientCpuNanos = -1;
 
+	/**
+	 * The whole machine's CPU time over the timed part ({@link MachineCpu}),
+	 * {@link MachineCpu#ZERO} where it is not known.
+	 */
+	MachineCpu machineCpu = MachineCpu.ZERO;
+
 	/** Scenario-specific figures, by name, in insertion order. */
 	final Map<String, Double> metrics = new LinkedHashMap<>();
 

@@ -191,16 +191,19 @@ final class ScenarioRunner {
 			long redisCpu = 0;
 			long redisReads = 0;
 			long clientCpu = 0;
+			MachineCpu machine = MachineCpu.ZERO;
 			for (int i = 0; i < this.options.iterations; i++) {
 				AtomicLongArray counts = new AtomicLongArray(instances);
 				RedisAdmin.Window window = this.admin.beginStats();
 				long redisCpuBefore = this.admin.serverCpuMicros();
 				long readsBefore = this.admin.socketReads();
 				long clientCpuBefore = ProcessCpu.nanos();
+				MachineCpu machineBefore = MachineCpu.now();
 				long start = System.nanoTime();
 				runIteration(clients, threadsPerInstance, keys, holdNanos, this.options.duration, shared, latencies,
 						(keys == KeyChoice.ONE) ? handoffs : null, counts);
 				long took = System.nanoTime() - start;
+				machine = machine.plusInterval(machineBefore, MachineCpu.now());
 				clientCpu += ProcessCpu.nanos() - clientCpuBefore;
 				redisReads += this.admin.socketReads() - readsBefore;
 				redisCpu += this.admin.serverCpuMicros() - redisCpuBefore;
@@ -232,6 +235,7 @@ final class ScenarioRunner {
 			result.redisCpuMicros = redisCpu;
 			result.redisReads = redisReads;
 			result.clientCpuNanos = clientCpu;
+			result.machineCpu = machine;
 			result.violations.addAll(shared.violations);
 			if (keys == KeyChoice.ONE) {
 				result.metrics.put("handoffP50Micros", handoffs.percentile(50) / 1e3);
@@ -397,9 +401,11 @@ final class ScenarioRunner {
 			long redisCpuBefore = this.admin.serverCpuMicros();
 			long readsBefore = this.admin.socketReads();
 			long clientCpuBefore = ProcessCpu.nanos();
+			MachineCpu machineBefore = MachineCpu.now();
 			for (int round = 0; round < this.options.burstRounds; round++) {
 				roundTimes.add(burstRound(clients, "burst-" + round, loserCalls, arrivalSpreads, violations));
 			}
+			result.machineCpu = MachineCpu.ZERO.plusInterval(machineBefore, MachineCpu.now());
 			result.clientCpuNanos = ProcessCpu.nanos() - clientCpuBefore;
 			result.redisReads = this.admin.socketReads() - readsBefore;
 			result.redisCpuMicros = this.admin.serverCpuMicros() - redisCpuBefore;
