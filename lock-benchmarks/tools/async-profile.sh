@@ -36,13 +36,15 @@ for _ in $(seq 1 300); do
 	kill -0 "$bench" 2>/dev/null || { cat "$log" >&2; exit 1; }
 	sleep 1
 done
+grep -q " / $library \.\.\." "$log" || { echo "the row did not start within 300 s: see $log" >&2; kill "$bench"; exit 1; }
 sleep 8
 # jcmd parses name=value pairs itself: the profiler's options go in quotes
 jcmd "$bench" JVMTI.agent_load "$lib" "\"start,event=ctimer,interval=500us,threads\"" > /dev/null
 sleep "$seconds"
 jcmd "$bench" JVMTI.agent_load "$lib" "\"stop,file=$out,collapsed\"" > /dev/null
 wait "$bench"
-row=$(grep -E "^$scenario[a-z]* [a-z0-9-]+ +\| $library " "$log" | tail -1)
+row=$(grep -E "^$scenario[a-z]* [a-z0-9-]+ +\| $library " "$log" | tail -1 || true)
 echo "$row"
-client=$(echo "$row" | awk -F'|' '{print $10}' | grep -oE '[0-9]+(\.[0-9]+)?' | head -1)
-python3 "$here/profile-summary.py" "$out" "$client"
+client=$(echo "$row" | awk -F'|' '{print $10}' | grep -oE '[0-9]+(\.[0-9]+)?' | head -1 || true)
+# without the row's client CPU (not printed) the summary gives shares only
+python3 "$here/profile-summary.py" "$out" ${client:+"$client"}
