@@ -3,6 +3,7 @@ package io.github.userlock.benchmarks;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,11 +16,13 @@ final class BenchmarkOptions {
 
 	static final String USAGE = """
 			Usage: java -jar lock-benchmarks/target/lock-benchmarks.jar [options]
-			  --libs=ours,ours-fast,redisson,si-spin   rows to compare (default: all): ours (the starter,
+			  --libs=ours,ours-fast,redisson,si-spin   rows to compare (default: all but lettuce-floor): ours (the starter,
 			                                           lock.await-release=true), ours-fast (the opt-in
 			                                           lock.await-release=false), ours-bare (extra: bare client),
 			                                           redisson, si-spin, si-pubsub (Spring Integration as Boot
-			                                           manages it), si71-spin, si71-pubsub (newest 7.1.x)
+			                                           manages it), si71-spin, si71-pubsub (newest 7.1.x);
+			                                           lettuce-floor (extra, only when named: two awaited
+			                                           script calls per cycle and nothing else)
 			  --lock-property=lock.name=value          a lock.* property for the starter rows (repeatable)
 			  --scenarios=1,2,3,4,5                    or uncontended,many-users,hot-key,hot-key-1ms,burst,long-holds
 			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 20s holds
@@ -35,7 +38,7 @@ final class BenchmarkOptions {
 			  --profile-out=lock-benchmarks/target/profiles   where the .jfr files go
 			""";
 
-	List<Library> libraries = new ArrayList<>(List.of(Library.values()));
+	List<Library> libraries = new ArrayList<>(Arrays.stream(Library.values()).filter(Library::isDefault).toList());
 
 	Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
 

@@ -22,6 +22,11 @@ enum Library {
 	OURS_BARE("ours-bare",
 			"extra, not judged: RedisLockRegistry.builder on a bare Lettuce RedisClient, awaitRelease(true)", null),
 
+	LETTUCE_FLOOR("lettuce-floor",
+			"extra, not judged, not a default row: two awaited script calls per cycle (SET NX PX, compare-and-delete) "
+					+ "on a connection of Boot's Lettuce client and nothing else, the floor of an awaited-release lock",
+			null),
+
 	REDISSON("redisson", "Redisson RLock (watchdog) on a RedissonClient with its default config", null),
 
 	SI_SPIN("si-spin",
@@ -79,6 +84,11 @@ enum Library {
 		return this == OURS || this == OURS_FAST;
 	}
 
+	/** Whether the row runs when {@code --libs} does not name the rows. */
+	boolean isDefault() {
+		return this != LETTUCE_FLOOR;
+	}
+
 	/** How the row is labelled in verdicts: the opt-in says so. */
 	String label() {
 		return (this == OURS_FAST) ? "ours-fast (opt-in)" : this.id;
@@ -88,6 +98,7 @@ enum Library {
 		Function<ClientSettings, LockClient> factory = switch (this) {
 			case OURS, OURS_FAST -> (s) -> new StarterLockClient(s, properties(s));
 			case OURS_BARE -> (s) -> new UserLockClient(s, true);
+			case LETTUCE_FLOOR -> FloorLockClient::new;
 			case REDISSON -> RedissonLockClient::new;
 			case SI_SPIN -> (s) -> new SpringIntegrationLockClient(s, false, "SPIN_LOCK");
 			case SI_PUBSUB -> (s) -> new SpringIntegrationLockClient(s, false, "PUB_SUB_LOCK");

@@ -119,7 +119,7 @@ final class Report {
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
-		for (Library variant : List.of(Library.OURS, Library.OURS_FAST, Library.OURS_BARE)) {
+		for (Library variant : List.of(Library.OURS, Library.OURS_FAST, Library.OURS_BARE, Library.LETTUCE_FLOOR)) {
 			ratios(variant, lines);
 		}
 		return lines;

@@ -34,6 +34,7 @@ final class SvgChart {
 			case OURS -> "#2e7d32";
 			case OURS_FAST -> "#f9a825";
 			case OURS_BARE -> "#6d4c41";
+			case LETTUCE_FLOOR -> "#455a64";
 			case REDISSON -> "#c62828";
 			case SI_SPIN -> "#1565c0";
 			case SI_PUBSUB -> "#8e24aa";
@@ -47,6 +48,7 @@ final class SvgChart {
 			case OURS -> "#a5d6a7";
 			case OURS_FAST -> "#fff59d";
 			case OURS_BARE -> "#bcaaa4";
+			case LETTUCE_FLOOR -> "#b0bec5";
 			case REDISSON -> "#ef9a9a";
 			case SI_SPIN -> "#90caf9";
 			case SI_PUBSUB -> "#ce93d8";
