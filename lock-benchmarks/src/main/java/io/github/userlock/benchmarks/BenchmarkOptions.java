@@ -16,13 +16,14 @@ final class BenchmarkOptions {
 
 	static final String USAGE = """
 			Usage: java -jar lock-benchmarks/target/lock-benchmarks.jar [options]
-			  --libs=ours,ours-fast,redisson,si-spin   rows to compare (default: all but lettuce-floor): ours (the starter,
+			  --libs=ours,ours-fast,redisson,si-spin   rows to compare (default: all but the floors): ours (the starter,
 			                                           lock.await-release=true), ours-fast (the opt-in
 			                                           lock.await-release=false), ours-bare (extra: bare client),
 			                                           redisson, si-spin, si-pubsub (Spring Integration as Boot
 			                                           manages it), si71-spin, si71-pubsub (newest 7.1.x);
-			                                           lettuce-floor (extra, only when named: two awaited
-			                                           script calls per cycle and nothing else)
+			                                           lettuce-floor, socket-floor (extras, only when named:
+			                                           two awaited script calls per cycle and nothing else, on
+			                                           Boot's Lettuce client / on a blocking socket per thread)
 			  --lock-property=lock.name=value          a lock.* property for the starter rows (repeatable)
 			  --scenarios=1,2,3,4,5                    or uncontended,many-users,hot-key,hot-key-1ms,burst,long-holds
 			  --quick                                  short run: warm-up 1s, 2 iterations of 2s, 10 burst rounds, 20s holds

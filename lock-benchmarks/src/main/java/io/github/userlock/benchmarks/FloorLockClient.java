@@ -29,9 +29,9 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  */
 final class FloorLockClient implements LockClient {
 
-	private static final String ACQUIRE = "return redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2])";
+	static final String ACQUIRE = "return redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2])";
 
-	private static final String RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then "
+	static final String RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then "
 			+ "return redis.call('del', KEYS[1]) end return 0";
 
 	private static final long RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(100);

@@ -27,6 +27,11 @@ enum Library {
 					+ "on a connection of Boot's Lettuce client and nothing else, the floor of an awaited-release lock",
 			null),
 
+	SOCKET_FLOOR("socket-floor",
+			"extra, not judged, not a default row: the same two awaited script calls on a blocking socket of each "
+					+ "calling thread (as Jedis works, no I/O thread), not the client Boot builds",
+			null),
+
 	REDISSON("redisson", "Redisson RLock (watchdog) on a RedissonClient with its default config", null),
 
 	SI_SPIN("si-spin",
@@ -86,7 +91,7 @@ enum Library {
 
 	/** Whether the row runs when {@code --libs} does not name the rows. */
 	boolean isDefault() {
-		return this != LETTUCE_FLOOR;
+		return this != LETTUCE_FLOOR && this != SOCKET_FLOOR;
 	}
 
 	/** How the row is labelled in verdicts: the opt-in says so. */
@@ -99,6 +104,7 @@ enum Library {
 			case OURS, OURS_FAST -> (s) -> new StarterLockClient(s, properties(s));
 			case OURS_BARE -> (s) -> new UserLockClient(s, true);
 			case LETTUCE_FLOOR -> FloorLockClient::new;
+			case SOCKET_FLOOR -> SocketFloorLockClient::new;
 			case REDISSON -> RedissonLockClient::new;
 			case SI_SPIN -> (s) -> new SpringIntegrationLockClient(s, false, "SPIN_LOCK");
 			case SI_PUBSUB -> (s) -> new SpringIntegrationLockClient(s, false, "PUB_SUB_LOCK");

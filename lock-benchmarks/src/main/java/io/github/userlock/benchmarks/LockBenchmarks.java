@@ -256,8 +256,10 @@ public final class LockBenchmarks {
 						  taken). Extra, only when named with `--libs`: `lettuce-floor`, not a lock anyone runs but the least an
 						  awaited-release lock can do on Boot's Lettuce client (a Boot context without our starter, one connection
 						  on its `RedisClient` shared by the instance's threads, per cycle one awaited `SET NX PX` script and one
-						  awaited compare-and-delete, nothing else; it never renews). Every other library keeps the same lease
-						  in Redis and renews every lease / 3.
+						  awaited compare-and-delete, nothing else; it never renews); `socket-floor`, the same two calls on a
+						  blocking socket of each calling thread's own (as Jedis works: no I/O thread between caller and Redis),
+						  which is not the client Boot builds. Every other library keeps the same lease in Redis and renews
+						  every lease / 3.
 						- Scenarios 1-3: a warm-up, then several iterations; each thread loops acquire (wait up to 30 s),
 						  [hold], release until the iteration ends, timing each cycle. Key choice: 1 a fresh key per cycle,
 						  2 one of 10,000 keys at random, 3 one key. In scenario 3 every holder checks that it is alone and that

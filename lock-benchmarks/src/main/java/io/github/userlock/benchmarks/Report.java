@@ -119,7 +119,8 @@ final class Report {
 
 	List<String> ratios() {
 		List<String> lines = new ArrayList<>();
-		for (Library variant : List.of(Library.OURS, Library.OURS_FAST, Library.OURS_BARE, Library.LETTUCE_FLOOR)) {
+		for (Library variant : List.of(Library.OURS, Library.OURS_FAST, Library.OURS_BARE, Library.LETTUCE_FLOOR,
+				Library.SOCKET_FLOOR)) {
 			ratios(variant, lines);
 		}
 		return lines;

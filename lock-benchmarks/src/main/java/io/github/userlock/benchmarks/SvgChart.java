@@ -35,6 +35,7 @@ final class SvgChart {
 			case OURS_FAST -> "#f9a825";
 			case OURS_BARE -> "#6d4c41";
 			case LETTUCE_FLOOR -> "#455a64";
+			case SOCKET_FLOOR -> "#37474f";
 			case REDISSON -> "#c62828";
 			case SI_SPIN -> "#1565c0";
 			case SI_PUBSUB -> "#8e24aa";
@@ -49,6 +50,7 @@ final class SvgChart {
 			case OURS_FAST -> "#fff59d";
 			case OURS_BARE -> "#bcaaa4";
 			case LETTUCE_FLOOR -> "#b0bec5";
+			case SOCKET_FLOOR -> "#cfd8dc";
 			case REDISSON -> "#ef9a9a";
 			case SI_SPIN -> "#90caf9";
 			case SI_PUBSUB -> "#ce93d8";

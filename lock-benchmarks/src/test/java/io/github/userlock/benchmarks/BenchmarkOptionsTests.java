@@ -34,13 +34,16 @@ class BenchmarkOptionsTests {
 	}
 
 	@Test
-	void theFloorRowRunsOnlyWhenNamed() {
-		assertThat(BenchmarkOptions.parse(new String[0]).libraries).doesNotContain(Library.LETTUCE_FLOOR)
+	void theFloorRowsRunOnlyWhenNamed() {
+		assertThat(BenchmarkOptions.parse(new String[0]).libraries)
+			.doesNotContain(Library.LETTUCE_FLOOR, Library.SOCKET_FLOOR)
 			.contains(Library.OURS, Library.OURS_FAST, Library.OURS_BARE, Library.SI_NEWEST_SPIN);
 		assertThat(BenchmarkOptions.parse(new String[] { "--libs=lettuce-floor,ours" }).libraries)
 			.containsExactly(Library.LETTUCE_FLOOR, Library.OURS);
 		assertThat(Library.LETTUCE_FLOOR.isJudged()).isFalse();
 		assertThat(Library.LETTUCE_FLOOR.isPeer()).isFalse();
+		assertThat(Library.SOCKET_FLOOR.isJudged()).isFalse();
+		assertThat(Library.SOCKET_FLOOR.isPeer()).isFalse();
 	}
 
 }
