@@ -11,14 +11,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 import org.jspecify.annotations.Nullable;
 
@@ -29,11 +24,9 @@ import org.jspecify.annotations.Nullable;
  * and Redis: one wake-up per call (the caller's, by the kernel) instead of two. Not a
  * lock anyone runs and not the client Boot builds; it shows what such a transport would
  * be worth on this machine. A few lines of RESP, enough for {@code EVALSHA} with one key;
- * a wait for a held key retries every 100 µs. Not judged and not among the default rows.
+ * the rest is {@link BareLockClient}'s. Not judged and not among the default rows.
  */
-final class SocketFloorLockClient implements LockClient {
-
-	private static final long RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+final class SocketFloorLockClient extends BareLockClient {
 
 	private static final int TIMEOUT_MILLIS = 5_000;
 
@@ -41,15 +34,11 @@ final class SocketFloorLockClient implements LockClient {
 
 	private final int port;
 
-	private final String acquireSha = sha1(FloorLockClient.ACQUIRE);
+	private final String acquireSha = sha1(ACQUIRE);
 
-	private final String releaseSha = sha1(FloorLockClient.RELEASE);
+	private final String releaseSha = sha1(RELEASE);
 
 	private final String leaseMillis;
-
-	private final String instance = UUID.randomUUID().toString();
-
-	private final AtomicLong sequence = new AtomicLong();
 
 	private final List<Connection> connections = new CopyOnWriteArrayList<>();
 
@@ -60,49 +49,18 @@ final class SocketFloorLockClient implements LockClient {
 		this.port = settings.port();
 		this.leaseMillis = Long.toString(settings.lease().toMillis());
 		Connection loader = connect();
-		loader.call("SCRIPT", "LOAD", FloorLockClient.ACQUIRE);
-		loader.call("SCRIPT", "LOAD", FloorLockClient.RELEASE);
+		loader.call("SCRIPT", "LOAD", ACQUIRE);
+		loader.call("SCRIPT", "LOAD", RELEASE);
 	}
 
 	@Override
-	public @Nullable Held acquire(String key, Duration waitTime) throws InterruptedException {
-		long deadline = System.nanoTime() + waitTime.toNanos();
-		for (;;) {
-			Held held = tryAcquire(key);
-			if (held != null) {
-				return held;
-			}
-			if (System.nanoTime() - deadline >= 0) {
-				return null;
-			}
-			LockSupport.parkNanos(RETRY_NANOS);
-			if (Thread.interrupted()) {
-				throw new InterruptedException();
-			}
-		}
+	boolean setIfAbsent(String key, String token) {
+		return this.connection.get().call("EVALSHA", this.acquireSha, "1", key, token, this.leaseMillis) != null;
 	}
 
 	@Override
-	public @Nullable Held tryAcquire(String key) {
-		String token = this.instance + ':' + this.sequence.incrementAndGet();
-		Object answer = this.connection.get().call("EVALSHA", this.acquireSha, "1", key, token, this.leaseMillis);
-		if (answer == null) {
-			return null;
-		}
-		return new Held() {
-
-			@Override
-			public void release() {
-				SocketFloorLockClient.this.connection.get()
-					.call("EVALSHA", SocketFloorLockClient.this.releaseSha, "1", key, token);
-			}
-
-			@Override
-			public long token() {
-				return -1;
-			}
-
-		};
+	void deleteIfOwner(String key, String token) {
+		this.connection.get().call("EVALSHA", this.releaseSha, "1", key, token);
 	}
 
 	@Override
