@@ -7,6 +7,7 @@ import io.github.userlock.LockHandle;
 import io.github.userlock.LockRegistry;
 import io.github.userlock.redis.RedisLockRegistry;
 import io.github.userlock.test.BootRedis;
+import io.github.userlock.test.Failures;
 import io.github.userlock.test.RedisServerExtension;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -85,7 +86,19 @@ class LockJedisApplicationTests {
 				org.assertj.core.api.Assertions
 					.assertThatExceptionOfType(io.github.userlock.LockUnavailableException.class)
 					.isThrownBy(() -> registry.tryAcquire("u"))
-					.withMessageContaining("WRONGPASS");
+					.withMessageStartingWith("Cannot connect to Redis for lock 'u': ")
+					// when the server's answer reached the client, the message names it;
+					// Lettuce 7 sometimes reports only the channel its handshake closed
+					// (it closes first and fails the handshake after, racing
+					// channelInactive)
+					.satisfies((ex) -> {
+						if (Failures.messages(ex).contains("WRONGPASS")) {
+							assertThat(ex.getMessage()).contains("WRONGPASS");
+						}
+						else {
+							assertThat(ex.getMessage()).endsWith("Connection closed prematurely");
+						}
+					});
 			});
 	}
 

@@ -21,6 +21,7 @@ import io.github.userlock.LockHandle;
 import io.github.userlock.LockRequest;
 import io.github.userlock.LockUnavailableException;
 import io.github.userlock.redis.RedisLockRegistry;
+import io.github.userlock.test.Failures;
 import io.github.userlock.test.RedisServerExtension;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -172,22 +173,8 @@ class SecurityTests {
 		}
 	}
 
-	/** The messages of the exception, its causes and their suppressed exceptions. */
 	private static String causes(Throwable ex) {
-		StringBuilder text = new StringBuilder();
-		java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(ex));
-		Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-		while (!todo.isEmpty()) {
-			Throwable t = todo.poll();
-			if (seen.add(t)) {
-				text.append(t.getMessage()).append('\n');
-				if (t.getCause() != null) {
-					todo.add(t.getCause());
-				}
-				todo.addAll(List.of(t.getSuppressed()));
-			}
-		}
-		return text.toString();
+		return Failures.messages(ex);
 	}
 
 	@Test
