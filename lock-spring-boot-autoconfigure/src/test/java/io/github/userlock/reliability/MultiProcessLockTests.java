@@ -43,17 +43,27 @@ class MultiProcessLockTests {
 
 	private static final long LEASE_MILLIS = 2000;
 
+	/**
+	 * The kill case's lease: long enough that the window in which the survivors must go
+	 * on locking the keys the victim did not hold (two thirds of it) outlasts a stall of
+	 * a loaded 2-core CI machine (with the 2 s lease, 8 of the 12 such keys were locked
+	 * in the 1.33 s window once in CI, and 11 of 12 in a shorter window before).
+	 */
+	private static final long KILL_LEASE_MILLIS = 5000;
+
 	private static final long RECHECK_MILLIS = 1000;
 
 	private static final long COMMAND_TIMEOUT_MILLIS = 500;
 
 	/**
 	 * AOF so that a redis-server restart keeps the locks, the fencing counters and the
-	 * test's counters.
+	 * test's counters. Redis writes the AOF before it answers and the restart stops it
+	 * with SIGTERM (which flushes and syncs the file), so no periodic fsync is needed:
+	 * {@code appendfsync no} keeps a busy disk from stalling the server mid-case.
 	 */
 	@RegisterExtension
 	static final RedisServerExtension redis = new RedisServerExtension().withArgs("--appendonly", "yes",
-			"--appendfsync", "everysec");
+			"--appendfsync", "no");
 
 	private final Workers workers = new Workers();
 
@@ -103,6 +113,7 @@ class MultiProcessLockTests {
 		Map<String, String> settings = Workers.defaults();
 		settings.put("waitMillis", "300");
 		settings.put("max", "1000000");
+		settings.put("leaseMillis", Long.toString(KILL_LEASE_MILLIS));
 		for (int i = 0; i < 3; i++) {
 			this.workers.start(redis.server().port(), settings);
 		}
@@ -118,7 +129,7 @@ class MultiProcessLockTests {
 		Participant successor = participant();
 		List<CompletableFuture<Participant.Held>> waiting = heldKeys.stream()
 			.map((key) -> CompletableFuture
-				.supplyAsync(() -> successor.take(key, Duration.ofMillis(LEASE_MILLIS + RECHECK_MILLIS + 10_000))))
+				.supplyAsync(() -> successor.take(key, Duration.ofMillis(KILL_LEASE_MILLIS + RECHECK_MILLIS + 10_000))))
 			.toList();
 		for (CompletableFuture<Participant.Held> held : waiting) {
 			assertThat(successor.finish(held.join())).isEqualTo('W');
@@ -141,7 +152,7 @@ class MultiProcessLockTests {
 		// line in the log).
 		Set<String> otherKeys = new HashSet<>();
 		for (Acquisition a : history.acquisitions) {
-			if (a.acquiredAt > stopped.at && a.acquiredAt < stopped.at + LEASE_MILLIS * 1000 * 2 / 3
+			if (a.acquiredAt > stopped.at && a.acquiredAt < stopped.at + KILL_LEASE_MILLIS * 1000 * 2 / 3
 					&& !heldKeys.contains(a.key)) {
 				otherKeys.add(a.key);
 			}
@@ -152,7 +163,7 @@ class MultiProcessLockTests {
 		check("kill -9 of a holder", logsWith(successor),
 				Map.of("heldByVictim", heldKeys.size(), "longestTakeoverMs", longestTakeover / 1000));
 		assertThat(longestTakeover).as("longest takeover (µs)")
-			.isLessThanOrEqualTo((LEASE_MILLIS + RECHECK_MILLIS) * 1000);
+			.isLessThanOrEqualTo((KILL_LEASE_MILLIS + RECHECK_MILLIS) * 1000);
 	}
 
 	@Test
