@@ -1,25 +1,20 @@
 package io.github.userlock.benchmarks;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The harness's own connection to redis-server, a minimal RESP client on a plain socket
- * so that it shares nothing with the libraries under test and can stream a slow log of
- * hundreds of thousands of entries without holding it in memory. It names itself
- * {@value #NAME} so that its own commands are left out.
+ * ({@link RespSocket}) so that it shares nothing with the libraries under test and can
+ * stream a slow log of hundreds of thousands of entries without holding it in memory. It
+ * names itself {@value #NAME} so that its own commands are left out.
  *
  * <p>
  * How calls are counted: in a counting window redis-server runs with
@@ -41,18 +36,10 @@ final class RedisAdmin implements AutoCloseable {
 
 	private static final String SCRIPT_CLIENT = "?:0";
 
-	private final Socket socket;
-
-	private final InputStream in;
-
-	private final OutputStream out;
+	private final RespSocket resp;
 
 	RedisAdmin(String host, int port) throws IOException {
-		this.socket = new Socket();
-		this.socket.connect(new InetSocketAddress(host, port), 1000);
-		this.socket.setTcpNoDelay(true);
-		this.in = new BufferedInputStream(this.socket.getInputStream(), 1 << 16);
-		this.out = new BufferedOutputStream(this.socket.getOutputStream());
+		this.resp = new RespSocket(host, port, 1000, 0, 1 << 16);
 	}
 
 	void ping() throws IOException {
@@ -205,12 +192,12 @@ final class RedisAdmin implements AutoCloseable {
 	}
 
 	private CallCounts countSlowLog(Map<String, Long> stats, Map<String, Long> micros) throws IOException {
-		writeCommand("SLOWLOG", "GET", "-1");
+		this.resp.write("SLOWLOG", "GET", "-1");
 		Map<String, Long> client = new TreeMap<>();
 		Map<String, Long> inScripts = new TreeMap<>();
-		long entries = readArrayHeader();
+		long entries = this.resp.readArrayHeader();
 		for (long i = 0; i < entries; i++) {
-			List<Object> entry = asList(read());
+			List<Object> entry = asList(this.resp.read());
 			String name = new String((byte[]) asList(entry.get(3)).get(0), StandardCharsets.UTF_8)
 				.toLowerCase(Locale.ROOT);
 			String address = new String((byte[]) entry.get(4), StandardCharsets.UTF_8);
@@ -233,90 +220,24 @@ final class RedisAdmin implements AutoCloseable {
 		return new CallCounts(clientCalls, inScripts, stats, micros, truncated);
 	}
 
-	private static List<Object> asList(Object value) {
+	private static List<Object> asList(@Nullable Object value) {
 		@SuppressWarnings("unchecked")
 		List<Object> list = (List<Object>) value;
 		return list;
 	}
 
-	private Object command(String... args) throws IOException {
-		writeCommand(args);
-		Object reply = read();
-		if (reply instanceof RedisError error) {
+	private @Nullable Object command(String... args) throws IOException {
+		this.resp.write(args);
+		Object reply = this.resp.read();
+		if (reply instanceof RespSocket.Error error) {
 			throw new IOException("redis-server answered " + error.message() + " to " + String.join(" ", args));
 		}
 		return reply;
 	}
 
-	private void writeCommand(String... args) throws IOException {
-		StringBuilder sb = new StringBuilder();
-		sb.append('*').append(args.length).append("\r\n");
-		for (String arg : args) {
-			byte[] bytes = arg.getBytes(StandardCharsets.UTF_8);
-			sb.append('$').append(bytes.length).append("\r\n").append(arg).append("\r\n");
-		}
-		this.out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-		this.out.flush();
-	}
-
-	private long readArrayHeader() throws IOException {
-		int type = this.in.read();
-		if (type != '*') {
-			throw new IOException("Expected an array reply, got '" + (char) type + "'");
-		}
-		return Long.parseLong(readLine());
-	}
-
-	private Object read() throws IOException {
-		int type = this.in.read();
-		switch (type) {
-			case '+':
-				return readLine();
-			case '-':
-				return new RedisError(readLine());
-			case ':':
-				return Long.parseLong(readLine());
-			case '$': {
-				int length = Integer.parseInt(readLine());
-				if (length < 0) {
-					return new byte[0];
-				}
-				byte[] bytes = this.in.readNBytes(length);
-				this.in.readNBytes(2);
-				return bytes;
-			}
-			case '*': {
-				int length = Integer.parseInt(readLine());
-				List<Object> list = new ArrayList<>(Math.max(length, 0));
-				for (int i = 0; i < length; i++) {
-					list.add(read());
-				}
-				return list;
-			}
-			default:
-				throw new IOException("Unexpected RESP type '" + (char) type + "'");
-		}
-	}
-
-	private String readLine() throws IOException {
-		StringBuilder sb = new StringBuilder();
-		int c;
-		while ((c = this.in.read()) != '\r') {
-			if (c < 0) {
-				throw new IOException("Connection closed by redis-server");
-			}
-			sb.append((char) c);
-		}
-		this.in.read();
-		return sb.toString();
-	}
-
 	@Override
 	public void close() throws IOException {
-		this.socket.close();
-	}
-
-	private record RedisError(String message) {
+		this.resp.close();
 	}
 
 }
