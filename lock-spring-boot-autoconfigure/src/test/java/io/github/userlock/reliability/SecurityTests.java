@@ -156,25 +156,21 @@ class SecurityTests {
 			RedisLockRegistry registry = registry(uri, Duration.ofSeconds(5));
 			long start = System.nanoTime();
 			assertThatExceptionOfType(LockUnavailableException.class).isThrownBy(() -> registry.tryAcquire("k"))
-				.satisfies((ex) -> assertThat(causes(ex)).doesNotContain("secret", "wrong-admin")
+				.satisfies((ex) -> assertThat(Failures.messages(ex)).doesNotContain("secret", "wrong-admin")
 					.contains("Unable to connect"))
 				// when the server's reason reached the client, the message names it
 				.satisfies((ex) -> {
-					if (causes(ex).contains("WRONGPASS") || causes(ex).contains("NOAUTH")) {
+					if (Failures.messages(ex).contains("WRONGPASS") || Failures.messages(ex).contains("NOAUTH")) {
 						assertThat(ex.getMessage()).containsAnyOf("WRONGPASS", "NOAUTH");
 					}
 				})
 				.satisfies((ex) -> System.out.println("RELIABILITY wrong credentials " + credentials(uri).getUsername()
-						+ " causes: " + causes(ex).replace('\n', '|')));
+						+ " causes: " + Failures.messages(ex).replace('\n', '|')));
 			long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 			System.out.println("RELIABILITY wrong credentials " + credentials(uri).getUsername() + ": failed in "
 					+ tookMillis + " ms");
 			assertThat(tookMillis).as("ms until the failure").isLessThan(1500);
 		}
-	}
-
-	private static String causes(Throwable ex) {
-		return Failures.messages(ex);
 	}
 
 	@Test
